@@ -1,0 +1,1 @@
+"""Adapters for external model libraries (`timm/*`, `hf/*`). Each imports its library when built."""

@@ -1,0 +1,114 @@
+"""`timm/resnet@v1`: timm's ResNet family, built from its name with no download unless asked.
+
+The built model carries `data_config` (input size, interpolation, mean, std, crop) resolved by timm, so
+preprocessing can match what the model (and any pretrained weights) expect.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import timm
+from timm.data import resolve_model_data_config
+from torch import nn
+
+from labblocks.errors import BlockArgumentError, DownloadDisabledError
+from labblocks.registry import REGISTRY
+from labblocks.shapes import Contract
+
+KEY = "timm/resnet@v1"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.pth", "model.pt")
+
+
+def _contract(model: nn.Module, args: dict[str, Any]) -> Contract:
+    inputs = {"x": f"b {args['in_chans']} h w"}
+    if args["features_only"]:
+        return Contract(inputs, tuple(f"b {c} _ _" for c in model.feature_info.channels()))
+    return Contract(inputs, f"b {model.num_classes or model.num_features}")
+
+
+def data_config(model: nn.Module, in_chans: int) -> dict[str, Any]:
+    """timm's data config for `model`, with mean/std fitted to `in_chans` (averaged for 1 channel)."""
+    cfg = dict(resolve_model_data_config(model))
+    mean, std = tuple(cfg["mean"]), tuple(cfg["std"])
+    if in_chans != len(mean):
+        if in_chans == 1:
+            mean, std = (sum(mean) / len(mean),), (sum(std) / len(std),)
+        else:
+            mean, std = tuple(mean[i % len(mean)] for i in range(in_chans)), tuple(std[i % len(std)] for i in range(in_chans))
+    cfg.update(mean=mean, std=std, input_size=(in_chans, *cfg["input_size"][1:]))
+    return cfg
+
+
+def _weights_file(weights: str) -> Path:
+    path = Path(weights).expanduser()
+    if path.is_file():
+        return path
+    if path.is_dir():
+        for name in WEIGHT_FILES:
+            if (path / name).is_file():
+                return path / name
+        found = ", ".join(sorted(p.name for p in path.iterdir())[:10]) or "nothing"
+        raise FileNotFoundError(f"{KEY}: weights directory {path} holds none of {', '.join(WEIGHT_FILES)} ({found})")
+    raise FileNotFoundError(f"{KEY}: weights={weights!r} is not a file or directory")
+
+
+@REGISTRY.register(
+    KEY,
+    summary="timm ResNet/ResNeXt/SE-ResNet by variant name; logits, pooled features (num_classes=0) or feature maps.",
+    inputs={"x": "b {in_chans} h w"},
+    outputs="b {num_classes}",
+    tags=("timm", "vision", "backbone", "resnet"),
+    example={"variant": "resnet10t", "num_classes": 10, "in_chans": 3},
+    example_dims={"h": 32, "w": 32},
+    contract=_contract,
+)
+def resnet(
+    variant: str = "resnet18",
+    num_classes: int = 1000,
+    in_chans: int = 3,
+    pretrained: bool = False,
+    weights: str | None = None,
+    features_only: bool = False,
+    out_indices: tuple[int, ...] | None = None,
+    drop_rate: float = 0.0,
+    allow_download: bool = False,
+) -> nn.Module:
+    """`timm.create_model(variant, ...)` for a model of timm's `resnet` module.
+
+    Output: logits (B, num_classes); pooled features (B, num_features) when num_classes=0; a list of
+    feature maps (B, C_i, H_i, W_i) when features_only. Pretrained weights: `weights` is a local file, or a
+    directory holding model.safetensors or pytorch_model.bin; `pretrained=True` without `weights` downloads
+    from the hub, which needs `allow_download=True` (and a network).
+    """
+    known = timm.list_models(module="resnet")
+    if variant not in known:
+        close = difflib.get_close_matches(variant, known, n=4, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise BlockArgumentError(KEY, [f"variant: {variant!r} is not a timm ResNet{hint} (timm.list_models(module='resnet'))"])
+    kwargs: dict[str, Any] = {"num_classes": num_classes, "in_chans": in_chans, "drop_rate": drop_rate}
+    if features_only:
+        kwargs = {"in_chans": in_chans, "features_only": True}
+        if out_indices is not None:
+            kwargs["out_indices"] = tuple(out_indices)
+    if weights is not None:
+        model = timm.create_model(variant, pretrained=True, pretrained_cfg_overlay={"file": str(_weights_file(weights))}, **kwargs)
+    elif pretrained:
+        if not allow_download:
+            raise DownloadDisabledError(
+                f"{KEY}: pretrained=True with no local weights would download {variant} from the hub. "
+                "Pass weights=<file or directory>, or allow_download=True when online."
+            )
+        try:
+            model = timm.create_model(variant, pretrained=True, **kwargs)
+        except Exception as e:  # offline: huggingface_hub / urllib errors of many kinds
+            raise DownloadDisabledError(
+                f"{KEY}: downloading pretrained weights for {variant} failed ({type(e).__name__}: {e}). "
+                "Offline? Download them elsewhere and pass weights=<file or directory>."
+            ) from e
+    else:
+        model = timm.create_model(variant, pretrained=False, **kwargs)
+    model.data_config = data_config(model, in_chans)
+    return model

@@ -1,0 +1,1 @@
+"""labblocks' own blocks (`core/*`). Each module registers its blocks when imported."""

@@ -1,0 +1,131 @@
+"""Argument type schemas: Python annotations turned into plain JSON data, so that arguments can be
+checked (and shown) from the manifest without importing the block's module, torch or timm."""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import enum
+import inspect
+import types
+import typing
+from typing import Any
+
+Schema = dict[str, Any]
+ANY: Schema = {"type": "any"}
+_SCALARS = {bool: "bool", int: "int", float: "float", str: "str", type(None): "none"}
+
+
+def _is_module_class(tp: object) -> bool:
+    return isinstance(tp, type) and any(
+        c.__module__ == "torch.nn.modules.module" and c.__name__ == "Module" for c in tp.__mro__
+    )
+
+
+def from_annotation(ann: object) -> Schema:
+    """Turn a type annotation into a schema; anything it does not know is `any`."""
+    if ann is inspect.Parameter.empty or ann is Any:
+        return dict(ANY)
+    if ann is None:
+        return {"type": "none"}
+    if ann in _SCALARS:
+        return {"type": _SCALARS[ann]}
+    if isinstance(ann, type) and issubclass(ann, enum.Enum):
+        return {"type": "literal", "values": [m.value for m in ann], "name": ann.__name__}
+    if _is_module_class(ann):
+        return {"type": "block"}
+    origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin in (typing.Union, types.UnionType):
+        return {"type": "union", "of": [from_annotation(a) for a in args]}
+    if origin is typing.Literal:
+        return {"type": "literal", "values": list(args)}
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"type": "list", "item": from_annotation(args[0]), "tuple": True}
+        if args:
+            return {"type": "tuple", "items": [from_annotation(a) for a in args]}
+        return {"type": "list", "item": dict(ANY), "tuple": True}
+    if origin in (list, cabc.Sequence, typing.Sequence) or ann in (list, tuple):
+        return {"type": "list", "item": from_annotation(args[0]) if args else dict(ANY)}
+    if origin in (dict, cabc.Mapping, typing.Mapping) or ann is dict:
+        return {"type": "dict", "value": from_annotation(args[1]) if len(args) == 2 else dict(ANY)}
+    return {"type": "any", "repr": getattr(ann, "__name__", str(ann))}
+
+
+def render(schema: Schema) -> str:
+    """A readable type string, e.g. `int | None` or `Literal['mean', 'cls']`."""
+    t = schema["type"]
+    if t == "union":
+        return " | ".join(render(s) for s in schema["of"])
+    if t == "literal":
+        vals = ", ".join(repr(v) for v in schema["values"])
+        return f"{schema['name']}[{vals}]" if "name" in schema else f"Literal[{vals}]"
+    if t == "list":
+        inner = render(schema["item"])
+        return f"tuple[{inner}, ...]" if schema.get("tuple") else f"list[{inner}]"
+    if t == "tuple":
+        return f"tuple[{', '.join(render(s) for s in schema['items'])}]"
+    if t == "dict":
+        return f"dict[str, {render(schema['value'])}]"
+    if t == "none":
+        return "None"
+    if t == "any":
+        return schema.get("repr", "Any")
+    return t
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check(value: object, schema: Schema) -> str | None:
+    """Return None if `value` fits `schema`, else what is wrong, e.g. `expected int, got str 'a'`."""
+    t = schema["type"]
+    ok: bool
+    if t == "any":
+        return None
+    if t == "union":
+        if any(check(value, s) is None for s in schema["of"]):
+            return None
+        ok = False
+    elif t == "none":
+        ok = value is None
+    elif t == "bool":
+        ok = isinstance(value, bool)
+    elif t == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif t == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif t == "str":
+        ok = isinstance(value, str)
+    elif t == "literal":
+        raw = value.value if isinstance(value, enum.Enum) else value
+        ok = any(raw == v and type(raw) is type(v) for v in schema["values"])
+    elif t == "block":
+        ok = (isinstance(value, dict) and "block" in value) or hasattr(value, "state_dict")
+    elif t in ("list", "tuple"):
+        if not isinstance(value, (list, tuple)):
+            ok = False
+        else:
+            items = schema["items"] if t == "tuple" else [schema["item"]] * len(value)
+            if len(items) != len(value):
+                return f"expected {render(schema)} ({len(items)} items), got {len(value)} items {_short(value)}"
+            for i, (v, s) in enumerate(zip(value, items)):
+                problem = check(v, s)
+                if problem:
+                    return f"item {i}: {problem}"
+            return None
+    elif t == "dict":
+        if not isinstance(value, dict):
+            ok = False
+        else:
+            for k, v in value.items():
+                problem = check(v, schema["value"])
+                if problem:
+                    return f"entry {k!r}: {problem}"
+            return None
+    else:
+        return None
+    if ok:
+        return None
+    return f"expected {render(schema)}, got {type(value).__name__} {_short(value)}"
