@@ -1,0 +1,45 @@
+# Two commands matter: `make demo` (bake a project, install it, train it) and `make test`.
+# Needs only Python 3.10+, git and make: uv is bootstrapped into .tools/ when it is not on PATH.
+SHELL := /bin/bash
+.PHONY: help demo test test-fast lint bench catalog clean
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+export UV_COMPILE_BYTECODE ?= 1
+DEMO_DIR ?= $(CURDIR)/.scratch/demo
+DEMO_ARGS ?=
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/python -m pip install --quiet uv
+
+.venv/.synced: pyproject.toml registry/pyproject.toml | $(UV)
+	$(UV) sync --quiet
+	touch $@
+
+demo: .venv/.synced  ## bake a project with default answers, install it, train it on CPU (W&B offline)
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(UV) run cookiecutter --no-input --output-dir $(DEMO_DIR) . labblocks_source=path labblocks_path=$(CURDIR)/registry
+	cd $(DEMO_DIR)/digits-lab && git init --quiet && git add -A && git -c user.name=demo -c user.email=demo@example.org commit --quiet -m "baked"
+	cd $(DEMO_DIR)/digits-lab && $(UV) sync --quiet
+	cd $(DEMO_DIR)/digits-lab && WANDB_MODE=offline $(UV) run python -m digits_lab.train $(DEMO_ARGS)
+	@echo "The baked project is in $(DEMO_DIR)/digits-lab (its README.md is the first hour)."
+
+test: .venv/.synced  ## every test: labblocks, template renders, hooks, property tests, full bakes
+	WANDB_MODE=disabled $(UV) run pytest -q
+
+test-fast: .venv/.synced  ## everything but the full bake-install-run tests
+	WANDB_MODE=disabled $(UV) run pytest -q -m "not slow"
+
+lint: .venv/.synced  ## ruff over labblocks, hooks, tests and benchmarks
+	$(UV) run ruff check .
+
+bench: .venv/.synced  ## benchmarks (minutes; numbers are ratios against baselines measured in the same run)
+	$(UV) run python benchmarks/bench_labblocks.py
+
+catalog: .venv/.synced  ## regenerate labblocks' manifest and registry/CATALOG.md after changing blocks
+	$(UV) run labblocks manifest --write && $(UV) run labblocks catalog
+
+clean:  ## remove scratch bakes and caches (keeps .venv and .tools)
+	rm -rf .scratch .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,31 @@
+"""`RunMetadata`: make every checkpoint self-describing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightning.pytorch import Callback, LightningModule, Trainer
+
+from labblocks import __version__
+from labblocks.registry import META_ATTR
+
+
+def labblocks_modules(module: Any) -> dict[str, dict[str, Any]]:
+    """`{submodule name: labblocks metadata}` for every submodule built by `labblocks.build`."""
+    return {
+        name: dict(getattr(m, META_ATTR)) for name, m in module.named_modules() if hasattr(m, META_ATTR)
+    }
+
+
+class RunMetadata(Callback):
+    """Adds to each checkpoint: the resolved config, the seed, the git commit, and the key, arguments and
+    labblocks version of every labblocks block in the model (so `labblocks.rebuild` can recreate it)."""
+
+    def __init__(self, config: dict[str, Any], seed: int, git_commit: str | None) -> None:
+        self.config, self.seed, self.git_commit = config, seed, git_commit
+
+    def on_save_checkpoint(self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, Any]) -> None:
+        checkpoint["config"] = self.config
+        checkpoint["seed"] = self.seed
+        checkpoint["git_commit"] = self.git_commit
+        checkpoint["labblocks"] = {"version": __version__, "modules": labblocks_modules(pl_module)}

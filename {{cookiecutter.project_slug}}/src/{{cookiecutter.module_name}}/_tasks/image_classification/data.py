@@ -1,0 +1,187 @@
+"""Image classification data: scikit-learn's digits (default, real and offline) or your own ImageFolder.
+
+Batches are `(x, y)`: x (B, C, H, W) float32, resized and normalised as the model's timm data config
+says; y (B,) int64 class indices. Training images are augmented (random resized crop, optional flip and
+colour jitter); validation and test images are only resized. Splits are stratified and fixed by
+`data.split_seed`, whatever the run's seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from {{cookiecutter.module_name}}.data_config import DataConfig, DataSource
+
+DEFAULT_DATA_CONFIG = {"interpolation": "bilinear", "crop_pct": 1.0}  # for networks without a timm data config
+
+
+class ImageSplit(Dataset):
+    """One split: images (PIL images, or paths loaded on access) with labels and a transform."""
+
+    def __init__(self, images: list[Any], labels: list[int], mode: str, transform: Callable | None = None):
+        self.images, self.labels, self.mode, self.transform = images, labels, mode, transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        img = self.images[i]
+        if not isinstance(img, Image.Image):
+            with Image.open(img) as f:
+                img = f.convert(self.mode)
+        return self.transform(img), self.labels[i]  # PIL (H0, W0) -> (C, H, W)
+
+
+def _digits() -> tuple[list[Image.Image], list[int], list[str]]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()  # images (1797, 8, 8), values 0..16
+    pixels = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)
+    return [Image.fromarray(p, mode="L") for p in pixels], digits.target.tolist(), [str(c) for c in range(10)]
+
+
+def _stratified_split(labels: list[int], cfg: DataConfig) -> tuple[list[int], list[int], list[int]]:
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(labels))
+    held = cfg.val_fraction + cfg.test_fraction
+    train, rest = train_test_split(idx, test_size=held, stratify=labels, random_state=cfg.split_seed)
+    val, test = train_test_split(
+        rest, test_size=cfg.test_fraction / held, stratify=[labels[i] for i in rest], random_state=cfg.split_seed
+    )
+    return train.tolist(), val.tolist(), test.tolist()
+
+
+class ImageDataModule(L.LightningDataModule):
+    """Digits or an ImageFolder, split, transformed with timm's `create_transform` and batched."""
+
+    def __init__(self, cfg: DataConfig, seed: int):
+        super().__init__()
+        self.cfg, self.seed = cfg, seed
+        self.in_chans = cfg.in_chans or (1 if cfg.source == DataSource.digits else 3)
+        self.mode = "L" if self.in_chans == 1 else "RGB"
+        self.class_names = [str(c) for c in range(10)] if cfg.source == DataSource.digits else self._scan_classes()
+        self.num_classes = len(self.class_names)
+        self.data_config: dict[str, Any] = {}
+        self.splits: dict[str, ImageSplit] = {}
+
+    # -- what the model needs from the data, and what the data needs from the model -------------------
+
+    def net_args(self) -> dict[str, int]:
+        """Arguments of `model.net` set by the data (see data_config.NET_ARGS_FROM_DATA)."""
+        return {"in_chans": self.in_chans, "num_classes": self.num_classes}
+
+    def attach_model(self, net: torch.nn.Module) -> None:
+        """Take interpolation, mean, std and crop from the network's timm data config (labblocks' timm
+        adapter sets `net.data_config`); the input size is `data.image_size`."""
+        base = dict(getattr(net, "data_config", None) or DEFAULT_DATA_CONFIG)
+        base.setdefault("mean", (0.5,) * self.in_chans)
+        base.setdefault("std", (0.5,) * self.in_chans)
+        size = self.cfg.image_size
+        self.data_config = {**base, "input_size": (self.in_chans, size, size)}
+        for name, split in self.splits.items():
+            split.transform = self.transform(train=name == "train")
+
+    def transform(self, train: bool) -> Callable:
+        """timm's training or evaluation transform for this data config."""
+        from timm.data import create_transform
+
+        dc, aug = self.data_config, self.cfg.augment
+        if not dc:
+            raise RuntimeError("call attach_model(net) before using the data: transforms follow the model")
+        common = dict(input_size=dc["input_size"], interpolation=dc["interpolation"], mean=dc["mean"], std=dc["std"])
+        if train:
+            return create_transform(
+                **common, is_training=True, scale=tuple(aug.scale), ratio=tuple(aug.ratio), hflip=aug.hflip,
+                color_jitter=aug.color_jitter or None,
+            )
+        return create_transform(**common, is_training=False, crop_pct=dc.get("crop_pct", 1.0))
+
+    def example_input(self) -> tuple[torch.Tensor]:
+        return (torch.zeros(1, self.in_chans, self.cfg.image_size, self.cfg.image_size),)  # (1, C, H, W)
+
+    # -- loading and splitting -------------------------------------------------------------------------
+
+    def _scan_classes(self) -> list[str]:
+        root = Path(self.cfg.root or "")
+        base = root / "train" if (root / "train").is_dir() else root
+        classes = sorted(p.name for p in base.iterdir() if p.is_dir())
+        if len(classes) < 2:
+            raise ValueError(f"data.root: {base} must hold one folder per class (found {len(classes)})")
+        return classes
+
+    def _imagefolder(self, folder: Path) -> tuple[list[Path], list[int]]:
+        from torchvision.datasets import ImageFolder
+
+        found = ImageFolder(str(folder))
+        if found.classes != self.class_names:
+            raise ValueError(f"data.root: {folder} has classes {found.classes}, expected {self.class_names}")
+        return [Path(p) for p, _ in found.samples], [c for _, c in found.samples]
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        root = Path(self.cfg.root or "")
+        if self.cfg.source == DataSource.imagefolder and (root / "train").is_dir():
+            parts = {name: self._imagefolder(root / name) for name in ("train", "val", "test") if (root / name).is_dir()}
+            if "val" not in parts:
+                raise ValueError(f"data.root: {root} has train/ but no val/ folder")
+            parts.setdefault("test", parts["val"])
+        else:
+            images, labels = _digits()[:2] if self.cfg.source == DataSource.digits else self._imagefolder(root)
+            idx = dict(zip(("train", "val", "test"), _stratified_split(labels, self.cfg)))
+            parts = {name: ([images[i] for i in ids], [labels[i] for i in ids]) for name, ids in idx.items()}
+        self.splits = {name: ImageSplit(imgs, labels, self.mode) for name, (imgs, labels) in parts.items()}
+        if self.data_config:
+            for name, split in self.splits.items():
+                split.transform = self.transform(train=name == "train")
+
+    # -- loaders ---------------------------------------------------------------------------------------
+
+    def _loader(self, name: str) -> DataLoader:
+        split = self.splits[name]
+        sampler = None
+        if name == "train":
+            # Shuffles with seed + epoch (Lightning calls set_epoch), never with the global RNG, so an
+            # interrupted run resumes with the same batch order. Sharded when training on several devices.
+            world, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
+            sampler = DistributedSampler(split, num_replicas=world, rank=rank, shuffle=True, seed=self.seed)
+        return DataLoader(
+            split,
+            batch_size=self.cfg.batch_size,
+            sampler=sampler,
+            num_workers=self.cfg.num_workers,
+            persistent_workers=self.cfg.num_workers > 0,
+            pin_memory=torch.cuda.is_available(),
+            generator=torch.Generator().manual_seed(self.seed),  # keeps loaders off the global RNG
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train")
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+    # -- for the sample table --------------------------------------------------------------------------
+
+    def render_samples(self, batch: tuple[torch.Tensor, torch.Tensor]) -> list[dict[str, Any]]:
+        """Rows of (image, label) with images un-normalised to (H, W, C) floats in [0, 1]."""
+        x, y = batch  # (B, C, H, W), (B,)
+        mean = torch.tensor(self.data_config["mean"]).view(1, -1, 1, 1)
+        std = torch.tensor(self.data_config["std"]).view(1, -1, 1, 1)
+        images = (x * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()  # (B, C, H, W) -> (B, H, W, C)
+        return [{"image": img, "label": self.class_names[int(c)]} for img, c in zip(images, y)]
+
+
+DataModule = ImageDataModule

@@ -1,0 +1,60 @@
+"""The data section of the config for image classification (no torch here: validated at start-up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+# Arguments of `model.net` that the data determines; they are passed when the network is built.
+NET_ARGS_FROM_DATA = ("in_chans", "num_classes")
+
+
+class DataSource(str, Enum):
+    digits = "digits"  # scikit-learn's 8x8 handwritten digits: 1,797 images, 10 classes, ships offline
+    imagefolder = "imagefolder"  # your images: <root>/<class>/*.png, or <root>/{train,val,test}/<class>/*
+
+
+@dataclass
+class AugmentConfig:
+    """Training-only augmentation, passed to timm's `create_transform`; evaluation only resizes."""
+
+    scale: list[float] = field(default_factory=lambda: [0.7, 1.0])  # random-resized-crop area range
+    ratio: list[float] = field(default_factory=lambda: [0.8, 1.25])  # and aspect-ratio range
+    hflip: float = 0.0  # flip probability (0 for digits: a mirrored 2 is not a 2)
+    color_jitter: float = 0.0
+
+
+@dataclass
+class DataConfig:
+    source: DataSource = DataSource.digits
+    root: str | None = None  # imagefolder only
+    in_chans: int | None = None  # default: 1 for digits, 3 for imagefolder
+    image_size: int = 32  # input size fed to the model (overrides the model's pretrained size)
+    val_fraction: float = 0.15  # used when the data has no val/ or test/ folder
+    test_fraction: float = 0.15
+    split_seed: int = 0  # fixed: the same split for every run and seed
+    batch_size: int = 64
+    num_workers: int = 0
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+def validate_data(cfg: DataConfig) -> None:
+    """Checks the schema's types cannot express; raises the project's ConfigError."""
+    from {{cookiecutter.module_name}}.config import ConfigError
+
+    if cfg.source == DataSource.imagefolder:
+        if not cfg.root:
+            raise ConfigError("data.root: required when data.source is imagefolder (a folder of class folders)")
+        if not Path(cfg.root).is_dir():
+            raise ConfigError(f"data.root: {cfg.root!r} is not a directory")
+    if not (0 < cfg.val_fraction < 1 and 0 < cfg.test_fraction < 1 and cfg.val_fraction + cfg.test_fraction < 1):
+        raise ConfigError(
+            f"data.val_fraction ({cfg.val_fraction}) and data.test_fraction ({cfg.test_fraction}) must be in (0, 1) "
+            "and sum to less than 1"
+        )
+    for key in ("batch_size", "image_size"):
+        if getattr(cfg, key) < 1:
+            raise ConfigError(f"data.{key}: {getattr(cfg, key)} must be >= 1")
+    if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1] <= 1:
+        raise ConfigError(f"data.augment.scale: {list(cfg.augment.scale)} must be [low, high] with 0 < low <= high <= 1")

@@ -1,0 +1,59 @@
+"""Command-line arguments shared by the entry points. Imports only argparse, so `--help` is instant."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog="Config layers, later ones win: configs/default.yaml < --experiment file < flags < KEY=VALUE "
+        "overrides. Example: %(prog)s -e fast --name try1 optim.lr=3e-4 data.batch_size=128",
+    )
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. optim.lr=3e-4")
+    parser.add_argument("-c", "--config", help="base config file (default: configs/default.yaml)")
+    parser.add_argument("-e", "--experiment", help="experiment file: configs/experiment/NAME.yaml, or a path")
+    parser.add_argument("-n", "--name", help="run name; the run directory is <run.output_dir>/<name>")
+    parser.add_argument("--devices", help="auto, a device count, or ids such as 0,1")
+    parser.add_argument("--max-epochs", type=int, help="number of epochs to train")
+    parser.add_argument("--ckpt-path", help="resume from this checkpoint (default: <run dir>/checkpoints/last.ckpt)")
+    parser.add_argument("--fresh", action="store_true", help="do not resume from the run directory's last checkpoint")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    return parser
+
+
+def _devices(text: str) -> Any:
+    if text == "auto":
+        return "auto"
+    if "," in text:
+        return "[" + ",".join(str(int(t)) for t in text.split(",") if t) + "]"
+    return int(text)
+
+
+def flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags given, as dotted config keys."""
+    out: dict[str, Any] = {}
+    if args.name:
+        out["run.name"] = args.name
+    if args.devices:
+        try:
+            out["trainer.devices"] = _devices(args.devices)
+        except ValueError:
+            raise SystemExit(f"--devices {args.devices!r}: expected auto, a count, or ids such as 0,1") from None
+    if args.max_epochs is not None:
+        out["trainer.max_epochs"] = args.max_epochs
+    if args.ckpt_path:
+        out["run.ckpt_path"] = args.ckpt_path
+    if args.fresh:
+        out["run.resume"] = False
+    return out
+
+
+def load(args: argparse.Namespace, extra: tuple = ()) -> Any:
+    """The validated config for parsed arguments (raises config.ConfigError)."""
+    from {{cookiecutter.module_name}}.config import load_config
+
+    return load_config(args.config, args.experiment, flags(args), args.overrides, extra)

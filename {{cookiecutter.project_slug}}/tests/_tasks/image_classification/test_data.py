@@ -1,0 +1,95 @@
+"""The data: batch shapes, dtypes and ranges, fixed splits, train vs eval transforms, ImageFolder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from {{cookiecutter.module_name}}.runner import build_datamodule, build_model
+
+
+@pytest.fixture
+def data(make_cfg):
+    cfg = make_cfg()
+    dm = build_datamodule(cfg)
+    build_model(cfg, dm)  # attaches the model's timm data config to the data
+    dm.setup("fit")
+    return cfg, dm
+
+
+def test_batch_shapes_dtypes_and_ranges(data) -> None:
+    cfg, dm = data
+    x, y = next(iter(dm.train_dataloader()))
+    assert x.shape == (cfg.data.batch_size, dm.in_chans, cfg.data.image_size, cfg.data.image_size)  # (B, C, H, W)
+    assert x.dtype == torch.float32 and y.dtype == torch.int64 and y.shape == (cfg.data.batch_size,)
+    assert 0 <= int(y.min()) and int(y.max()) < dm.num_classes == 10
+    mean, std = dm.data_config["mean"][0], dm.data_config["std"][0]
+    lo, hi = (0 - mean) / std, (1 - mean) / std  # normalised pixels of [0, 1] images
+    assert lo - 1e-4 <= float(x.min()) < float(x.max()) <= hi + 1e-4
+
+
+def test_splits_are_disjoint_stratified_and_fixed(make_cfg) -> None:
+    def split_labels(cfg):
+        dm = build_datamodule(cfg)
+        dm.setup("fit")
+        return {name: s.labels for name, s in dm.splits.items()}, {name: s.images for name, s in dm.splits.items()}
+
+    labels, images = split_labels(make_cfg())
+    assert sum(len(v) for v in labels.values()) == 1797
+    ids = {name: {id(img) for img in imgs} for name, imgs in images.items()}
+    assert not (ids["train"] & ids["val"]) and not (ids["train"] & ids["test"]) and not (ids["val"] & ids["test"])
+    assert len(set(labels["val"])) == 10 and len(set(labels["test"])) == 10
+    again, _ = split_labels(make_cfg("run.seed=7"))  # the run seed does not move the split
+    assert again == labels
+    other, _ = split_labels(make_cfg("data.split_seed=1"))
+    assert other["val"] != labels["val"]
+
+
+def test_train_transform_augments_and_eval_transform_does_not(data) -> None:
+    _, dm = data
+    train, val = dm.transform(train=True), dm.transform(train=False)
+    img = dm.splits["train"].images[0]
+    torch.manual_seed(0)
+    draws = [train(img) for _ in range(10)]
+    assert all(d.shape == val(img).shape for d in draws)
+    assert any(not torch.equal(draws[0], d) for d in draws[1:]), "training transform should be random"
+    assert torch.equal(val(img), val(img)), "evaluation transform should be deterministic"
+    assert any(not torch.equal(d, val(img)) for d in draws)
+
+
+def test_imagefolder_source(make_cfg, tmp_path: Path) -> None:
+    root = tmp_path / "images"
+    rng = np.random.default_rng(0)
+    for cls in ("cat", "dog"):
+        (root / cls).mkdir(parents=True)
+        for i in range(10):
+            Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(root / cls / f"{i}.png")
+    cfg = make_cfg("data.source=imagefolder", f"data.root={root}", "data.in_chans=3", "data.batch_size=4",
+                   "data.val_fraction=0.2", "data.test_fraction=0.2")
+    dm = build_datamodule(cfg)
+    assert dm.class_names == ["cat", "dog"] and dm.net_args() == {"in_chans": 3, "num_classes": 2}
+    build_model(cfg, dm)
+    dm.setup("fit")
+    x, y = next(iter(dm.train_dataloader()))
+    assert x.shape == (4, 3, 16, 16) and set(y.tolist()) <= {0, 1}
+    assert len(dm.splits["train"]) == 12 and len(dm.splits["val"]) == 4 and len(dm.splits["test"]) == 4
+
+
+def test_imagefolder_needs_class_folders(make_cfg, tmp_path: Path) -> None:
+    (tmp_path / "flat").mkdir()
+    cfg = make_cfg("data.source=imagefolder", f"data.root={tmp_path / 'flat'}")
+    with pytest.raises(ValueError, match="one folder per class"):
+        build_datamodule(cfg)
+
+
+def test_sample_rows_render_images_and_labels(data) -> None:
+    _, dm = data
+    batch = next(iter(dm.val_dataloader()))
+    rows = dm.render_samples(batch)
+    assert len(rows) == len(batch[1]) and rows[0]["label"] in dm.class_names
+    img = rows[0]["image"]
+    assert img.shape[-1] == dm.in_chans and 0.0 <= img.min() and img.max() <= 1.0

@@ -1,0 +1,87 @@
+"""The habits that save weeks: initial loss near ln K, overfitting one batch, checkpoints that restore
+everything, bitwise resume, and seeds that determine the run. All through the project's own runner."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import labblocks
+import torch
+from labblocks.testing.sanity import (
+    assert_checkpoint_roundtrip,
+    assert_initial_loss,
+    assert_overfits_one_batch,
+    assert_resume_equivalent,
+    assert_seed_deterministic,
+)
+
+from {{cookiecutter.module_name}}.runner import build_datamodule, build_model, train
+
+INITIAL_LOSS_TOLERANCE = 0.15  # |loss - ln K| <= 15% of ln K
+
+
+def _module_and_batch(cfg, augment: bool = True):
+    dm = build_datamodule(cfg)
+    module = build_model(cfg, dm)
+    dm.setup("fit")
+    loader = dm.train_dataloader() if augment else dm.val_dataloader()
+    return module, dm, next(iter(loader))
+
+
+def test_initial_loss_is_near_ln_k(make_cfg) -> None:
+    module, dm, batch = _module_and_batch(make_cfg("data.batch_size=64"))
+    loss = assert_initial_loss(module, batch, dm.num_classes, rel_tol=INITIAL_LOSS_TOLERANCE)
+    print(f"initial loss {loss:.4f} vs ln({dm.num_classes}) = {math.log(dm.num_classes):.4f}")
+
+
+def test_overfits_one_batch(make_cfg) -> None:
+    # A batch without augmentation; the project's optimizer, schedule and model, dropout off.
+    module, _, batch = _module_and_batch(make_cfg("model.net.drop_rate=0.0"), augment=False)
+    losses = assert_overfits_one_batch(module, batch, steps=40, max_loss=0.05)
+    assert losses[-1] < losses[0] / 10
+
+
+def test_checkpoint_roundtrip_restores_everything(make_cfg, tmp_path: Path) -> None:
+    def fit(extra, ckpt_path):
+        name = "saved" if ckpt_path is None else "restored"
+        return train(make_cfg(name=name), extra_callbacks=extra, ckpt_path=ckpt_path, test=False).trainer
+
+    ckpt = assert_checkpoint_roundtrip(fit, tmp_path / "roundtrip.ckpt", steps=2)
+    # The checkpoint describes itself: config, seed, commit and the labblocks block behind `net`.
+    assert ckpt["seed"] == 42 and ckpt["config"]["model"]["net"]["block"].startswith("timm/resnet@v")
+    assert "git_commit" in ckpt
+    meta = ckpt["labblocks"]["modules"]["net"]
+    assert meta["args"]["num_classes"] == 10 and meta["args"]["in_chans"] == 1
+    net = labblocks.rebuild(meta)
+    weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
+    net.load_state_dict(weights)  # the rebuilt block takes the checkpoint's weights exactly
+
+
+def test_resume_equivalence_bitwise(make_cfg, tmp_path: Path) -> None:
+    """2 epochs straight == 1 epoch, a crash, then the same command again (which resumes)."""
+
+    def fit(run_dir: Path, extra):
+        return train(make_cfg("trainer.max_epochs=2", name=run_dir.name), extra_callbacks=extra, test=False).trainer
+
+    assert_resume_equivalent(fit, tmp_path, interrupt_after=1)
+
+
+def test_seed_determinism(make_cfg, tmp_path: Path) -> None:
+    def fit(seed: int, run_dir: Path):
+        return train(make_cfg(f"run.seed={seed}", name=run_dir.name), test=False).trainer
+
+    assert_seed_deterministic(fit, tmp_path, seeds=(0, 1))
+
+
+def test_initial_loss_check_can_fail(make_cfg) -> None:
+    """The check is not vacuous: a head scaled up 50x makes the untrained model overconfident."""
+    module, dm, batch = _module_and_batch(make_cfg("data.batch_size=64"))
+    with torch.no_grad():
+        module.net.get_classifier().weight.mul_(50.0)
+    try:
+        assert_initial_loss(module, batch, dm.num_classes, rel_tol=INITIAL_LOSS_TOLERANCE)
+    except AssertionError as e:
+        assert "initial loss" in str(e)
+    else:
+        raise AssertionError("a 50x head should have failed the initial-loss check")

@@ -1,0 +1,55 @@
+"""The train command end to end through its CLI, with the configured logger (W&B offline), then a
+rerun of the same command with one more epoch, which resumes. Each run is its own process, as for a
+user (W&B keeps per-process state)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from conftest import TEST_OVERRIDES
+
+from {{cookiecutter.module_name}}.config import CONFIG_DIR, load_config
+
+LOGGER = load_config().logger.kind.value
+
+
+def train_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m {{cookiecutter.module_name}}.train ARGS` with W&B offline; fails the test on a non-zero exit."""
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    done = subprocess.run([sys.executable, "-m", "{{cookiecutter.module_name}}.train", *args],
+                          capture_output=True, text=True, env=env, cwd=CONFIG_DIR.parent, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
+    args = ["-e", "fast", "--name", "e2e", f"run.output_dir={tmp_path}", *TEST_OVERRIDES]
+    first = train_cli(*args)
+    rd = tmp_path / "e2e"
+    last = rd / "checkpoints" / "last.ckpt"
+    assert last.is_file() and list((rd / "checkpoints").glob("epoch000-acc*.ckpt"))
+    assert "best val/acc" in first.stdout and f"last checkpoint: {last}" in first.stdout
+    assert "Total Flops" in first.stdout + first.stderr  # the model summary counts parameters and FLOPs
+    assert (rd / "config.yaml").read_text().count("@v1") >= 1  # the recorded block key is pinned
+    if LOGGER == "wandb":
+        run_id = (rd / "wandb_run_id").read_text().strip()
+        offline = list((rd / "wandb").glob(f"offline-run-*-{run_id}"))
+        assert len(offline) == 1, list((rd / "wandb").iterdir())
+        assert f"wandb sync {offline[0]}" in first.stdout
+    elif LOGGER == "tensorboard":
+        assert list((rd / "tensorboard").glob("events.out.tfevents.*"))
+    else:
+        assert (rd / "csv" / "version_0" / "metrics.csv").read_text().count("val/acc") >= 1
+
+    # The same command with one more epoch resumes from last.ckpt (and continues the same W&B run).
+    out = train_cli(*args, "--max-epochs", "2").stdout
+    assert f"resumed from:    {last}" in out
+    assert "config changed on resume: trainer.max_epochs: 1 -> 2" in out
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)
+    assert ckpt["epoch"] == 1 and ckpt["config"]["trainer"]["max_epochs"] == 2
+    if LOGGER == "wandb":
+        assert len(list((rd / "wandb").glob(f"offline-run-*-{run_id}"))) == 2
