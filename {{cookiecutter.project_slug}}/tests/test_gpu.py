@@ -34,8 +34,7 @@ def test_gpu_smoke_bf16(make_cfg) -> None:
         pytest.skip("CUDA is not available: the GPU smoke test needs an NVIDIA GPU (run `make test-gpu` on one)")
     cfg = make_cfg(
         "trainer.accelerator=gpu", "trainer.devices=1", "trainer.precision=bf16-mixed", f"trainer.max_steps={STEPS}",
-        "trainer.max_epochs=100", "trainer.limit_train_batches=1.0", "data.image_size=32", "data.batch_size=64",
-        "model.net.drop_rate=0.0",
+        "trainer.max_epochs=100", "trainer.limit_train_batches=1.0", "data.batch_size=64",
     )
     rec = _Recorder()
     result = train(cfg, extra_callbacks=[rec], test=False)

@@ -15,6 +15,7 @@ from labblocks.testing.sanity import (
     assert_resume_equivalent,
     assert_seed_deterministic,
 )
+from torch import nn
 
 from {{cookiecutter.module_name}}.runner import build_datamodule, build_model, train
 
@@ -35,9 +36,26 @@ def test_initial_loss_is_near_ln_k(make_cfg) -> None:
     print(f"initial loss {loss:.4f} vs ln({dm.num_classes}) = {math.log(dm.num_classes):.4f}")
 
 
+def test_initial_loss_check_can_fail(make_cfg) -> None:
+    """The check is not vacuous: an output layer scaled up 50x makes the untrained model overconfident."""
+    module, dm, batch = _module_and_batch(make_cfg("data.batch_size=64"))
+    last_linear = [m for m in module.net.modules() if isinstance(m, nn.Linear)][-1]
+    with torch.no_grad():
+        last_linear.weight.mul_(50.0)
+    try:
+        assert_initial_loss(module, batch, dm.num_classes, rel_tol=INITIAL_LOSS_TOLERANCE)
+    except AssertionError as e:
+        assert "initial loss" in str(e)
+    else:
+        raise AssertionError("a 50x output layer should have failed the initial-loss check")
+
+
 def test_overfits_one_batch(make_cfg) -> None:
-    # A batch without augmentation; the project's optimizer, schedule and model, dropout off.
-    module, _, batch = _module_and_batch(make_cfg("model.net.drop_rate=0.0"), augment=False)
+    # One batch without augmentation, the project's own model, optimizer and schedule; dropout off.
+    module, _, batch = _module_and_batch(make_cfg(), augment=False)
+    for m in module.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = 0.0
     losses = assert_overfits_one_batch(module, batch, steps=40, max_loss=0.05)
     assert losses[-1] < losses[0] / 10
 
@@ -48,14 +66,20 @@ def test_checkpoint_roundtrip_restores_everything(make_cfg, tmp_path: Path) -> N
         return train(make_cfg(name=name), extra_callbacks=extra, ckpt_path=ckpt_path, test=False).trainer
 
     ckpt = assert_checkpoint_roundtrip(fit, tmp_path / "roundtrip.ckpt", steps=2)
-    # The checkpoint describes itself: config, seed, commit and the labblocks block behind `net`.
-    assert ckpt["seed"] == 42 and ckpt["config"]["model"]["net"]["block"].startswith("timm/resnet@v")
-    assert "git_commit" in ckpt
+    # The checkpoint describes itself: config, seed, commit, the data's fitted state (if any) and the
+    # labblocks block behind `net`, which rebuilds from the metadata alone and takes the weights exactly.
+    cfg = make_cfg()
+    dm = build_datamodule(cfg)
+    assert ckpt["seed"] == cfg.run.seed and "git_commit" in ckpt
+    assert ckpt["config"]["model"]["net"]["block"] == labblocks.pin({**cfg.model.net})["block"]
+    if dm.state_dict():
+        assert ckpt[type(dm).__qualname__] == dm.state_dict()
     meta = ckpt["labblocks"]["modules"]["net"]
-    assert meta["args"]["num_classes"] == 10 and meta["args"]["in_chans"] == 1
+    for key, value in dm.net_args(meta["key"]).items():
+        assert (value.items() <= meta["args"][key].items()) if isinstance(value, dict) else meta["args"][key] == value
     net = labblocks.rebuild(meta)
     weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
-    net.load_state_dict(weights)  # the rebuilt block takes the checkpoint's weights exactly
+    net.load_state_dict(weights)
 
 
 def test_resume_equivalence_bitwise(make_cfg, tmp_path: Path) -> None:
@@ -72,16 +96,3 @@ def test_seed_determinism(make_cfg, tmp_path: Path) -> None:
         return train(make_cfg(f"run.seed={seed}", name=run_dir.name), test=False).trainer
 
     assert_seed_deterministic(fit, tmp_path, seeds=(0, 1))
-
-
-def test_initial_loss_check_can_fail(make_cfg) -> None:
-    """The check is not vacuous: a head scaled up 50x makes the untrained model overconfident."""
-    module, dm, batch = _module_and_batch(make_cfg("data.batch_size=64"))
-    with torch.no_grad():
-        module.net.get_classifier().weight.mul_(50.0)
-    try:
-        assert_initial_loss(module, batch, dm.num_classes, rel_tol=INITIAL_LOSS_TOLERANCE)
-    except AssertionError as e:
-        assert "initial loss" in str(e)
-    else:
-        raise AssertionError("a 50x head should have failed the initial-loss check")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEST_OVERRIDES
 
 from {{cookiecutter.module_name}}.config import CONFIG_DIR, ConfigError, load_config
 
@@ -20,7 +19,7 @@ def test_sweep_values_reach_the_run(tmp_path: Path) -> None:
     params = tmp_path / "sweep-params.yaml"
     params.write_text(yaml.safe_dump({"optim.lr": {"value": 0.0123}, "data.batch_size": {"value": 8}}))
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SWEEP_ID": "testsweep", "WANDB_SWEEP_PARAM_PATH": str(params)}
-    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", "-e", "fast", f"run.output_dir={tmp_path}", *TEST_OVERRIDES]
+    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", "-e", "fast", f"run.output_dir={tmp_path}"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=CONFIG_DIR.parent, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     (run_dir,) = [p for p in tmp_path.glob("sweep-*") if p.is_dir()]

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import torch
-from conftest import TEST_OVERRIDES
 
 from {{cookiecutter.module_name}}.config import CONFIG_DIR, load_config
 
@@ -27,7 +26,7 @@ def train_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
-    args = ["-e", "fast", "--name", "e2e", f"run.output_dir={tmp_path}", *TEST_OVERRIDES]
+    args = ["-e", "fast", "--name", "e2e", f"run.output_dir={tmp_path}"]
     first = train_cli(*args)
     rd = tmp_path / "e2e"
     last = rd / "checkpoints" / "last.ckpt"

@@ -11,11 +11,13 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
         prog=prog,
         description=description,
         epilog="Config layers, later ones win: configs/default.yaml < --experiment file < flags < KEY=VALUE "
-        "overrides. Example: %(prog)s -e fast --name try1 optim.lr=3e-4 data.batch_size=128",
+        "overrides. Example: %(prog)s -e fast --name try1 optim.lr=3e-4 data.batch_size=64",
     )
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. optim.lr=3e-4")
     parser.add_argument("-c", "--config", help="base config file (default: configs/default.yaml)")
-    parser.add_argument("-e", "--experiment", help="experiment file: configs/experiment/NAME.yaml, or a path")
+    parser.add_argument(
+        "-e", "--experiment", action="append", help="experiment file: configs/experiment/NAME.yaml, or a path (repeatable)"
+    )
     parser.add_argument("-n", "--name", help="run name; the run directory is <run.output_dir>/<name>")
     parser.add_argument("--devices", help="auto, a device count, or ids such as 0,1")
     parser.add_argument("--max-epochs", type=int, help="number of epochs to train")

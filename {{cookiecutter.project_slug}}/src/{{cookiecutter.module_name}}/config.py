@@ -1,7 +1,7 @@
 """The config schema (dataclasses) and how a run's config is assembled and validated.
 
-Layers, each overriding the one before: the schema defaults below, `configs/default.yaml`, an experiment
-file `configs/experiment/<name>.yaml`, command-line flags (--name, --max-epochs, ...), then dotlist
+Layers, each overriding the one before: the schema defaults below, `configs/default.yaml`, experiment
+files `configs/experiment/<name>.yaml` (in the order given), command-line flags (--name, --max-epochs, ...), then dotlist
 overrides such as `optim.lr=3e-4`. Every error names the key and the layer it came from. Nothing here
 imports torch or lightning, so a typo costs well under a second.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from {{cookiecutter.module_name}}.data_config import NET_ARGS_FROM_DATA, DataConfig
+from {{cookiecutter.module_name}}.data_config import DataConfig, supplied_net_args
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 
@@ -87,7 +87,7 @@ class RunConfig:
 @dataclass
 class ModelConfig:
     # A labblocks node: `block` is a registry key, the rest its arguments. Arguments that the data
-    # determines (see NET_ARGS_FROM_DATA) are filled in at build time.
+    # determines (data_config.supplied_net_args) are filled in at build time.
     net: dict[str, Any] = field(default_factory=dict)
     label_smoothing: float = 0.0
 
@@ -235,7 +235,7 @@ def experiment_path(name: str) -> Path:
 
 def load_config(
     config: str | Path | None = None,
-    experiment: str | None = None,
+    experiment: str | list[str] | None = None,
     flags: dict[str, Any] | None = None,
     overrides: list[str] | tuple[str, ...] = (),
     extra: tuple[tuple[str, dict[str, Any]], ...] = (),
@@ -248,11 +248,11 @@ def load_config(
     cfg = OmegaConf.structured(Config)
     default = Path(config) if config else CONFIG_DIR / "default.yaml"
     layers: list[tuple[str, Any]] = [(str(default), _load_yaml(default, "config file"))]
-    if experiment:
-        path = experiment_path(experiment)
+    for name in [experiment] if isinstance(experiment, str) else experiment or []:
+        path = experiment_path(name)
         if not path.is_file():
             names = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
-            raise ConfigError(f"--experiment {experiment!r}: no file {path}; experiments: {', '.join(names)}")
+            raise ConfigError(f"--experiment {name!r}: no file {path}; experiments: {', '.join(names)}")
         layers.append((str(path), _load_yaml(path, "experiment file")))
     if flags:
         layers.append(("command-line flags", OmegaConf.from_dotlist([f"{k}={v}" for k, v in flags.items()])))
@@ -281,7 +281,7 @@ def validate(cfg: DictConfig) -> None:
     if str(cfg.model.net.block).startswith("{{cookiecutter.module_name}}/"):
         import {{cookiecutter.module_name}}.blocks  # noqa: F401  (registers this project's own blocks)
     try:
-        labblocks.validate(cfg.model.net, path="model.net", supplied=NET_ARGS_FROM_DATA)
+        labblocks.validate(cfg.model.net, path="model.net", supplied=supplied_net_args(str(cfg.model.net.block)))
     except labblocks.LabblocksError as e:
         raise ConfigError(f"model.net: {e}") from None
     for key in ("checkpoint.monitor", "early_stopping.monitor"):

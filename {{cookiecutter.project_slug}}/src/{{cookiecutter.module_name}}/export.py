@@ -1,8 +1,9 @@
 """Export: `python -m {{cookiecutter.module_name}}.export [--name NAME] [--which best|last|PATH] [--out DIR]`.
 
 Writes the network's CPU weights (`model.safetensors`), its labblocks metadata (`labblocks.json`, which
-rebuilds it), the run's resolved config (`config.yaml`) and the preprocessing it expects
-(`preprocessing.json`) to `<run dir>/export/` by default. `load_exported(dir)` gives the network back.
+rebuilds it), the run's resolved config (`config.yaml`), the preprocessing it expects
+(`preprocessing.json`) and any fitted preprocessing such as a tokenizer (`tokenizer.json`) to
+`<run dir>/export/` by default. `load_exported(dir)` gives the network back.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
     import yaml
     from labblocks.export import export_module
 
+    from {{cookiecutter.module_name}}.data import DataModule
+
     ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
     for key in ("labblocks", "state_dict", "config"):
         if key not in ckpt:
@@ -54,6 +57,8 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
     (out / "config.yaml").write_text(yaml.safe_dump(ckpt["config"], sort_keys=False, allow_unicode=True), encoding="utf-8")
     preprocessing = {"data_config": getattr(net, "data_config", None), "data": ckpt["config"]["data"]}
     (out / "preprocessing.json").write_text(json.dumps(preprocessing, indent=2, default=list) + "\n", encoding="utf-8")
+    for name, text in ckpt.get(DataModule.__qualname__, {}).items():  # fitted preprocessing, e.g. a tokenizer
+        (out / f"{name}.json").write_text(text, encoding="utf-8")
     return out
 
 

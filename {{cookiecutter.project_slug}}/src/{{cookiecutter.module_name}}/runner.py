@@ -17,9 +17,9 @@ import lightning as L
 import yaml
 from labblocks.callbacks import PredictionHistograms, RNGState, RunMetadata, SampleTable, WatchModel
 from labblocks.resume import config_diff, git_commit, last_checkpoint, wandb_run_id
-from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint, ModelSummary
 from lightning.pytorch.loggers import Logger
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 import {{cookiecutter.module_name}}.blocks  # noqa: F401  (registers this project's own blocks)
 from {{cookiecutter.module_name}}.config import CONFIG_DIR, ConfigError, run_dir, to_plain
@@ -38,19 +38,33 @@ def _value(enum_or_str: Any) -> str:
 
 
 def build_datamodule(cfg: DictConfig) -> DataModule:
-    return DataModule(cfg.data, seed=cfg.run.seed)
+    return DataModule(cfg.data, seed=cfg.run.seed, run_dir=run_dir(cfg))
+
+
+def with_data_args(node: dict[str, Any], supplied: dict[str, Any], path: str = "model.net") -> dict[str, Any]:
+    """`node` with the data's arguments added (dicts merged key by key). A value the config sets
+    differently from the data is an error: the data decides it."""
+    out = dict(node)
+    for key, value in supplied.items():
+        where = f"{path}.{key}"
+        if isinstance(value, dict):
+            out[key] = with_data_args(dict(out.get(key) or {}), value, where)
+        elif key in out and out[key] != value:
+            raise ConfigError(f"{where}: {out[key]!r} in the config, but the data gives {value!r}; remove it from the config")
+        else:
+            out[key] = value
+    return out
+
+
+def net_node(cfg: DictConfig, dm: DataModule) -> dict[str, Any]:
+    """The complete `model.net` node: the config's arguments plus the data's, pinned, defaults filled."""
+    node = OmegaConf.to_container(cfg.model.net, resolve=True)
+    return labblocks.pin(with_data_args(node, dm.net_args(str(node["block"]))))
 
 
 def build_model(cfg: DictConfig, dm: DataModule) -> Classifier:
     """The network from `model.net` (through labblocks), with the arguments the data decides."""
-    supplied = dm.net_args()
-    for key, value in supplied.items():
-        if key in cfg.model.net and cfg.model.net[key] != value:
-            raise ConfigError(
-                f"model.net.{key}: {cfg.model.net[key]!r} in the config, but the data gives {value!r}; "
-                "remove it from the config (it is set from the data)"
-            )
-    net = labblocks.build(cfg.model.net, path="model.net", **supplied)
+    net = labblocks.build(net_node(cfg, dm), path="model.net")
     dm.attach_model(net)
     if cfg.trainer.compile:
         net.compile()
@@ -60,7 +74,7 @@ def build_model(cfg: DictConfig, dm: DataModule) -> Classifier:
 def recorded_config(cfg: DictConfig, dm: DataModule) -> dict[str, Any]:
     """The config as recorded with the run: plain data, with `model.net` pinned and complete."""
     plain = to_plain(cfg)
-    plain["model"]["net"] = labblocks.pin({**plain["model"]["net"], **dm.net_args()})
+    plain["model"]["net"] = net_node(cfg, dm)
     return plain
 
 
@@ -140,6 +154,7 @@ def build_callbacks(cfg: DictConfig, rd: Path, dm: DataModule, config: dict[str,
         ),
         RNGState(),
         RunMetadata(config, cfg.run.seed, git_commit(PROJECT_ROOT)),
+        ModelSummary(max_depth=1),  # parameters, FLOPs, input and output sizes (from example_input_array)
     ]
     es = cfg.early_stopping
     if es.enabled:

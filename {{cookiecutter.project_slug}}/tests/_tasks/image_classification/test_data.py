@@ -71,7 +71,7 @@ def test_imagefolder_source(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("data.source=imagefolder", f"data.root={root}", "data.in_chans=3", "data.batch_size=4",
                    "data.val_fraction=0.2", "data.test_fraction=0.2")
     dm = build_datamodule(cfg)
-    assert dm.class_names == ["cat", "dog"] and dm.net_args() == {"in_chans": 3, "num_classes": 2}
+    assert dm.class_names == ["cat", "dog"] and dm.net_args(str(cfg.model.net.block)) == {"in_chans": 3, "num_classes": 2}
     build_model(cfg, dm)
     dm.setup("fit")
     x, y = next(iter(dm.train_dataloader()))
@@ -93,3 +93,12 @@ def test_sample_rows_render_images_and_labels(data) -> None:
     assert len(rows) == len(batch[1]) and rows[0]["label"] in dm.class_names
     img = rows[0]["image"]
     assert img.shape[-1] == dm.in_chans and 0.0 <= img.min() and img.max() <= 1.0
+
+
+def test_imagefolder_experiment_validates(tmp_path: Path) -> None:
+    from {{cookiecutter.module_name}}.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="data.root: required when data.source is imagefolder"):
+        load_config(experiment="imagefolder")
+    cfg = load_config(experiment="imagefolder", overrides=[f"data.root={tmp_path}"])
+    assert cfg.data.source.value == "imagefolder" and cfg.data.in_chans == 3

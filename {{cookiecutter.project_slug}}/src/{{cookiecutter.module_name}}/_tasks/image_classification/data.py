@@ -16,8 +16,9 @@ import lightning as L
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset
 
+from {{cookiecutter.module_name}}.data_common import seeded_loader, stratified_split
 from {{cookiecutter.module_name}}.data_config import DataConfig, DataSource
 
 DEFAULT_DATA_CONFIG = {"interpolation": "bilinear", "crop_pct": 1.0}  # for networks without a timm data config
@@ -48,22 +49,11 @@ def _digits() -> tuple[list[Image.Image], list[int], list[str]]:
     return [Image.fromarray(p, mode="L") for p in pixels], digits.target.tolist(), [str(c) for c in range(10)]
 
 
-def _stratified_split(labels: list[int], cfg: DataConfig) -> tuple[list[int], list[int], list[int]]:
-    from sklearn.model_selection import train_test_split
-
-    idx = np.arange(len(labels))
-    held = cfg.val_fraction + cfg.test_fraction
-    train, rest = train_test_split(idx, test_size=held, stratify=labels, random_state=cfg.split_seed)
-    val, test = train_test_split(
-        rest, test_size=cfg.test_fraction / held, stratify=[labels[i] for i in rest], random_state=cfg.split_seed
-    )
-    return train.tolist(), val.tolist(), test.tolist()
-
-
 class ImageDataModule(L.LightningDataModule):
     """Digits or an ImageFolder, split, transformed with timm's `create_transform` and batched."""
 
-    def __init__(self, cfg: DataConfig, seed: int):
+    def __init__(self, cfg: DataConfig, seed: int, run_dir: Path | None = None):
+        """`run_dir` is unused: image preprocessing has nothing fitted to save (text saves its tokenizer)."""
         super().__init__()
         self.cfg, self.seed = cfg, seed
         self.in_chans = cfg.in_chans or (1 if cfg.source == DataSource.digits else 3)
@@ -75,8 +65,8 @@ class ImageDataModule(L.LightningDataModule):
 
     # -- what the model needs from the data, and what the data needs from the model -------------------
 
-    def net_args(self) -> dict[str, int]:
-        """Arguments of `model.net` set by the data (see data_config.NET_ARGS_FROM_DATA)."""
+    def net_args(self, block: str) -> dict[str, int]:
+        """Arguments of `model.net` set by the data (see data_config.supplied_net_args)."""
         return {"in_chans": self.in_chans, "num_classes": self.num_classes}
 
     def attach_model(self, net: torch.nn.Module) -> None:
@@ -137,7 +127,7 @@ class ImageDataModule(L.LightningDataModule):
             parts.setdefault("test", parts["val"])
         else:
             images, labels = _digits()[:2] if self.cfg.source == DataSource.digits else self._imagefolder(root)
-            idx = dict(zip(("train", "val", "test"), _stratified_split(labels, self.cfg)))
+            idx = dict(zip(("train", "val", "test"), stratified_split(labels, self.cfg.val_fraction, self.cfg.test_fraction, self.cfg.split_seed)))
             parts = {name: ([images[i] for i in ids], [labels[i] for i in ids]) for name, ids in idx.items()}
         self.splits = {name: ImageSplit(imgs, labels, self.mode) for name, (imgs, labels) in parts.items()}
         if self.data_config:
@@ -147,22 +137,8 @@ class ImageDataModule(L.LightningDataModule):
     # -- loaders ---------------------------------------------------------------------------------------
 
     def _loader(self, name: str) -> DataLoader:
-        split = self.splits[name]
-        sampler = None
-        if name == "train":
-            # Shuffles with seed + epoch (Lightning calls set_epoch), never with the global RNG, so an
-            # interrupted run resumes with the same batch order. Sharded when training on several devices.
-            world, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
-            sampler = DistributedSampler(split, num_replicas=world, rank=rank, shuffle=True, seed=self.seed)
-        return DataLoader(
-            split,
-            batch_size=self.cfg.batch_size,
-            sampler=sampler,
-            num_workers=self.cfg.num_workers,
-            persistent_workers=self.cfg.num_workers > 0,
-            pin_memory=torch.cuda.is_available(),
-            generator=torch.Generator().manual_seed(self.seed),  # keeps loaders off the global RNG
-        )
+        return seeded_loader(self.splits[name], self.cfg.batch_size, self.seed, train=name == "train",
+                             trainer=self.trainer, num_workers=self.cfg.num_workers)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train")

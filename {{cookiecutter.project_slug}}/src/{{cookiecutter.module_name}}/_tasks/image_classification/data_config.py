@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-# Arguments of `model.net` that the data determines; they are passed when the network is built.
-NET_ARGS_FROM_DATA = ("in_chans", "num_classes")
+USER_DATA_KEY = "data.root"  # the key that points at your own data
+
+
+def supplied_net_args(block: str) -> tuple[str, ...]:
+    """Arguments of `model.net` that the data sets at build time (see DataModule.net_args)."""
+    return ("in_chans", "num_classes")
 
 
 class DataSource(str, Enum):
@@ -45,9 +49,9 @@ def validate_data(cfg: DataConfig) -> None:
 
     if cfg.source == DataSource.imagefolder:
         if not cfg.root:
-            raise ConfigError("data.root: required when data.source is imagefolder (a folder of class folders)")
+            raise ConfigError(f"{USER_DATA_KEY}: required when data.source is imagefolder (a folder of class folders)")
         if not Path(cfg.root).is_dir():
-            raise ConfigError(f"data.root: {cfg.root!r} is not a directory")
+            raise ConfigError(f"{USER_DATA_KEY}: {cfg.root!r} is not a directory")
     if not (0 < cfg.val_fraction < 1 and 0 < cfg.test_fraction < 1 and cfg.val_fraction + cfg.test_fraction < 1):
         raise ConfigError(
             f"data.val_fraction ({cfg.val_fraction}) and data.test_fraction ({cfg.test_fraction}) must be in (0, 1) "

@@ -1,0 +1,192 @@
+"""Text classification data: the generated negation/contrast reviews (default) or your CSV/JSONL file.
+
+Batches are `(input_ids, attention_mask, y)`: input_ids (B, T) int64 token ids starting with [CLS] and
+ending with [SEP], attention_mask (B, T) bool (True for real tokens), y (B,) int64 class indices. T is
+the longest sequence in the batch, or data.max_length with `padding: max_length`.
+
+The tokenizer (BPE or WordPiece, Hugging Face `tokenizers`) is trained on the training split only and
+saved as `<run dir>/tokenizer.json`; a resumed run loads it from there, and it also travels inside every
+checkpoint (the DataModule's state), so export and rebuilds use the exact same vocabulary.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from torch.utils.data import DataLoader
+
+from {{cookiecutter.module_name}}.data_common import seeded_loader, stratified_split
+from {{cookiecutter.module_name}}.data_config import DataConfig, Padding, TextSource, TokenizerKind
+from {{cookiecutter.module_name}}.synthetic import CLASS_NAMES, generate
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def read_file(path: Path, source: TextSource, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
+    """Texts and raw labels from a CSV (header row) or JSONL file; errors name the file and the line."""
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8", newline="") as f:
+        if source == TextSource.csv:
+            rows = list(csv.DictReader(f))
+        else:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as e:
+                        raise ValueError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    for n, row in enumerate(rows, 1):
+        missing = [c for c in (text_column, label_column) if c not in row or row[c] in (None, "")]
+        if missing:
+            raise ValueError(f"{path}: row {n} has no {' or '.join(missing)} (columns: {', '.join(map(str, row))})")
+    return [str(r[text_column]) for r in rows], [str(r[label_column]) for r in rows]
+
+
+def train_tokenizer(texts: list[str], kind: TokenizerKind, vocab_size: int, min_frequency: int, lowercase: bool) -> Tokenizer:
+    """A WordPiece or BPE tokenizer fitted to `texts`, adding [CLS] ... [SEP] around each sequence.
+
+    Token ids are made canonical (special tokens first, then the rest in sorted order), so equal
+    vocabularies get equal ids. BPE fits are deterministic; WordPiece breaks ties between equally
+    frequent merges arbitrarily, so two WordPiece fits of the same texts can differ (a run always
+    reuses the tokenizer saved in its run directory).
+    """
+    if kind == TokenizerKind.wordpiece:
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIAL_TOKENS, show_progress=False
+        )
+        tok.decoder = decoders.WordPiece()
+    else:
+        tok = Tokenizer(models.BPE(unk_token="[UNK]", end_of_word_suffix="</w>"))
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIAL_TOKENS,
+            end_of_word_suffix="</w>", show_progress=False,
+        )
+        tok.decoder = decoders.BPEDecoder(suffix="</w>")
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(texts, trainer)
+    spec = json.loads(tok.to_str())
+    vocab = spec["model"]["vocab"]
+    order = SPECIAL_TOKENS + sorted(t for t in vocab if t not in SPECIAL_TOKENS)
+    spec["model"]["vocab"] = {token: i for i, token in enumerate(order)}
+    for added in spec["added_tokens"]:
+        added["id"] = spec["model"]["vocab"][added["content"]]
+    tok = Tokenizer.from_str(json.dumps(spec))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    return tok
+
+
+class TextDataModule(L.LightningDataModule):
+    """Loads and splits the texts, fits (or loads) the tokenizer, and batches with dynamic padding."""
+
+    def __init__(self, cfg: DataConfig, seed: int, run_dir: Path | None = None):
+        super().__init__()
+        self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
+        if cfg.source == TextSource.generated:
+            texts, labels = generate(cfg.generated.num_samples, cfg.generated.seed)
+            self.class_names = list(CLASS_NAMES)
+        else:
+            texts, raw = read_file(Path(cfg.path), cfg.source, cfg.text_column, cfg.label_column)
+            self.class_names = sorted(set(raw))
+            labels = [self.class_names.index(r) for r in raw]
+        if len(self.class_names) < 2:
+            raise ValueError(f"{cfg.path}: needs at least 2 classes in column {cfg.label_column!r}")
+        self.num_classes = len(self.class_names)
+        ids = dict(zip(("train", "val", "test"), stratified_split(labels, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)))
+        self.splits = {name: [(texts[i], labels[i]) for i in idx] for name, idx in ids.items()}
+        self.tokenizer = self._tokenizer()
+
+    # -- tokenizer -------------------------------------------------------------------------------------
+
+    def _tokenizer(self) -> Tokenizer:
+        saved = self.run_dir / TOKENIZER_FILE if self.run_dir else None
+        t = self.cfg.tokenizer
+        if saved is not None and saved.is_file():
+            tok = Tokenizer.from_file(str(saved))  # a resumed run keeps its vocabulary
+        elif t.kind == TokenizerKind.pretrained:
+            tok = Tokenizer.from_file(str(Path(t.pretrained_dir) / TOKENIZER_FILE))
+        else:
+            texts = [text for text, _ in self.splits["train"]]  # never the val or test split
+            tok = train_tokenizer(texts, t.kind, t.vocab_size, t.min_frequency, t.lowercase)
+        if saved is not None and not saved.is_file():
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            tok.save(str(saved))
+        return self._configure(tok)
+
+    def _configure(self, tok: Tokenizer) -> Tokenizer:
+        pad = next((p for p in ("[PAD]", "<pad>") if tok.token_to_id(p) is not None), None)
+        if pad is None:
+            raise ValueError("the tokenizer has no [PAD] or <pad> token")
+        self.pad_id = tok.token_to_id(pad)
+        if self.cfg.truncation:
+            tok.enable_truncation(self.cfg.max_length)
+        length = self.cfg.max_length if self.cfg.padding == Padding.max_length else None
+        tok.enable_padding(pad_id=self.pad_id, pad_token=pad, length=length)
+        return tok
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in every checkpoint: the tokenizer, so a checkpoint rebuilds the exact vocabulary."""
+        return {"tokenizer": self.tokenizer.to_str()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.tokenizer = self._configure(Tokenizer.from_str(state["tokenizer"]))
+
+    # -- what the model needs from the data ------------------------------------------------------------
+
+    def net_args(self, block: str) -> dict[str, Any]:
+        """Arguments of `model.net` set by the data (see data_config.supplied_net_args)."""
+        vocab = self.tokenizer.get_vocab_size()
+        if block.startswith("hf/"):
+            return {"num_labels": self.num_classes, "config": {"vocab_size": vocab, "pad_token_id": self.pad_id}}
+        return {"vocab_size": vocab, "num_classes": self.num_classes, "padding_idx": self.pad_id}
+
+    def attach_model(self, net: torch.nn.Module) -> None:
+        """Nothing to adapt: the tokenizer already decided the vocabulary the network was built with."""
+
+    def example_input(self) -> tuple[torch.Tensor, torch.Tensor]:
+        n = self.cfg.max_length
+        return torch.zeros(1, n, dtype=torch.long), torch.ones(1, n, dtype=torch.bool)  # (1, T), (1, T)
+
+    # -- batches ---------------------------------------------------------------------------------------
+
+    def collate(self, items: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        texts, labels = zip(*items)
+        encoded = self.tokenizer.encode_batch(list(texts))
+        ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)  # (B, T)
+        mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.bool)  # (B, T)
+        return ids, mask, torch.tensor(labels, dtype=torch.long)  # y: (B,)
+
+    def _loader(self, name: str) -> DataLoader:
+        return seeded_loader(self.splits[name], self.cfg.batch_size, self.seed, train=name == "train",
+                             trainer=self.trainer, num_workers=self.cfg.num_workers, collate_fn=self.collate)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train")
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+    def render_samples(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> list[dict[str, Any]]:
+        """Rows of (text as the model sees it, after tokenization, and label)."""
+        ids, _, y = batch
+        texts = self.tokenizer.decode_batch(ids.tolist(), skip_special_tokens=True)
+        return [{"text": t, "label": self.class_names[int(c)]} for t, c in zip(texts, y)]
+
+
+DataModule = TextDataModule
