@@ -33,7 +33,7 @@ test-fast: .venv/.synced  ## everything but the full bake-install-run tests
 	WANDB_MODE=disabled $(UV) run pytest -q -m "not slow"
 
 lint: .venv/.synced  ## ruff over labblocks, hooks, tests and benchmarks
-	$(UV) run ruff check .
+	$(UV) run ruff check registry hooks tests benchmarks local_extensions.py
 
 bench: .venv/.synced  ## benchmarks (minutes; numbers are ratios against baselines measured in the same run)
 	$(UV) run python benchmarks/bench_labblocks.py

@@ -87,7 +87,8 @@ def check(answers: dict) -> list[str]:
     elif module in sys.stdlib_module_names:
         bad("module_name", f"{module!r} would shadow the standard-library module {module!r}; e.g. '{module}_lab'")
     elif module in DEPENDENCY_MODULES:
-        bad("module_name", f"{module!r} would shadow {module!r}, which the project imports or uses; e.g. '{module}_lab'")
+        bad("module_name", f"{module!r} would shadow {module!r}, which the project imports or uses; "
+                           f"e.g. '{module}_lab'")
     email = str(answers["author_email"])
     if email and not EMAIL_RE.match(email):
         bad("author_email", f"{email!r} is not an email address like 'name@example.org' (leave it empty for none)")
@@ -120,7 +121,8 @@ def check(answers: dict) -> list[str]:
         template = str(answers.get("_template", ""))
         if not (template.startswith(("gh:", "gl:", "bb:", "https://", "http://", "git@", "ssh://", "git+"))
                 or Path(template).expanduser().is_dir()):
-            bad("labblocks_git_url", f"'auto' cannot tell the repository from the template {template!r}; give its git URL")
+            bad("labblocks_git_url",
+                f"'auto' cannot tell the repository from the template {template!r}; give its git URL")
     return [f'Invalid answer for "{PROMPTS[key]}" ({key}): {why}' for key, why in problems]
 
 

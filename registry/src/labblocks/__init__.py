@@ -45,7 +45,7 @@ def list_blocks(pattern: str = "*", tags: list[str] | None = None) -> list[str]:
 
 
 def __getattr__(name: str) -> Any:  # keep `labblocks.testing` and friends lazy
-    if name in ("testing", "callbacks", "resume", "blocks", "adapters"):
+    if name in ("testing", "callbacks", "resume", "export", "blocks", "adapters"):
         import importlib
 
         return importlib.import_module(f"labblocks.{name}")

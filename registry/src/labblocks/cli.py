@@ -20,7 +20,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(keys))
         return 0
     if not keys:
-        print(f"no keys match {args.pattern!r}" + (f" with tags {args.tag}" if args.tag else ""), file=sys.stderr)
+        tags = f" with tags {args.tag}" if args.tag else ""
+        print(f"no keys match {args.pattern!r}{tags}", file=sys.stderr)
         return 1
     width = max(len(k) for k in keys)
     for k in keys:
@@ -87,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="where to write (default: CATALOG.md of the source checkout)")
     p.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")
     p.set_defaults(func=_cmd_catalog)
-    p = sub.add_parser("manifest", help="check (or --write) manifest.json against the code (imports everything)")
+    p = sub.add_parser(
+        "manifest", help="check (or --write) manifest.json against the code (imports everything)"
+    )
     p.add_argument("--write", action="store_true")
     p.set_defaults(func=_cmd_manifest)
     return parser

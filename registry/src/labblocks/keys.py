@@ -37,7 +37,7 @@ def parse_key(text: object, where: str = "") -> Key:
     """Parse `text` into a Key; `where` (a config path) goes into the error message."""
     if isinstance(text, Key):
         return text
-    m = _KEY_RE.match(text) if isinstance(text, str) else None
+    m = _KEY_RE.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         loc = f"{where}: " if where else ""
         raise InvalidKeyError(f"{loc}invalid block key {text!r}; expected {KEY_FORM}")

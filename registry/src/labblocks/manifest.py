@@ -30,7 +30,8 @@ def registering_modules() -> list[str]:
     names = []
     for pkg_name in PACKAGES:
         pkg = importlib.import_module(pkg_name)
-        names += [f"{pkg_name}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+        found = pkgutil.iter_modules(pkg.__path__)
+        names += [f"{pkg_name}.{m.name}" for m in found if not m.name.startswith("_")]
     return sorted(names)
 
 
@@ -51,7 +52,7 @@ def generate_manifest() -> dict[str, Any]:
 
 
 def dumps(manifest: dict[str, Any]) -> str:
-    return json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
 
 
 def write_manifest(path: Path = MANIFEST_PATH) -> Path:

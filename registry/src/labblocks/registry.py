@@ -67,6 +67,10 @@ def _to_plain(node: Any) -> Any:
 _SUPPLIED = object()  # stands for an argument the caller fills in at build time
 
 
+def _origin(obj: Any) -> tuple[str, str]:
+    return obj.__module__, obj.__qualname__
+
+
 def _is_node(value: Any) -> bool:
     return isinstance(value, Mapping) and NODE_KEY in value
 
@@ -100,9 +104,15 @@ class Entry:
         return self.obj.__module__.split(".")[0] == "labblocks"
 
     def source(self) -> str:
-        """`file:line` of the definition; relative to the package root for labblocks' own blocks."""
-        path = Path(inspect.getsourcefile(self.obj) or "?").resolve()
-        line = inspect.getsourcelines(self.obj)[1]
+        """`file:line` of the definition; relative to the package root for labblocks' own blocks.
+
+        An object without a source file (defined in a REPL or by `exec`) gives `<module>:?`.
+        """
+        try:
+            path = Path(inspect.getsourcefile(self.obj) or "?").resolve()
+            line = inspect.getsourcelines(self.obj)[1]
+        except (TypeError, OSError):
+            return f"<{self.obj.__module__}>:?"
         if path.is_relative_to(PACKAGE_ROOT) and self.is_packaged:
             path = path.relative_to(PACKAGE_ROOT)
         return f"{path.as_posix()}:{line}"
@@ -178,7 +188,8 @@ class BlockInfo:
             outs = f"[{outs}]"
         note = "  (depends on arguments; see the docstring)" if self.dynamic_contract else ""
         lines += [f"  output: {outs}{note}", f"  versions: {', '.join(self.versions)}"]
-        lines += [f"  tags: {', '.join(self.tags) or '-'}", f"  source: {self.source}", f"  target: {self.target}"]
+        lines.append(f"  tags: {', '.join(self.tags) or '-'}")
+        lines += [f"  source: {self.source}", f"  target: {self.target}"]
         if self.example:
             lines.append(f"  example: {self.example}")
         if self.deprecated:
@@ -260,11 +271,12 @@ class Registry:
 
     def _unknown(self, k: Key, loc: str) -> UnknownKeyError:
         records = self._records()
-        bases = sorted({r.rsplit("@", 1)[0] for r in records} | {r.rsplit("@", 1)[0] for r in self._removed()})
+        bases = sorted({r.rsplit("@", 1)[0] for r in [*records, *self._removed()]})
         lines = [f"unknown block key '{k}'{loc}."]
         versions = self.versions(k.base)
         if versions:
-            lines.append(f"  '{k.base}' has versions: {', '.join(f'v{v}' for v in versions)} (latest v{versions[-1]})")
+            listed = ", ".join(f"v{v}" for v in versions)
+            lines.append(f"  '{k.base}' has versions: {listed} (latest v{versions[-1]})")
         else:
             same_ns = [b for b in bases if b.startswith(k.namespace + "/")]
             close = difflib.get_close_matches(k.base, same_ns, n=3, cutoff=0.7)
@@ -276,7 +288,8 @@ class Registry:
                 lines.append(f"  in namespace '{k.namespace}': {', '.join(same_ns)}")
             else:
                 namespaces = sorted({b.split("/")[0] for b in bases})
-                lines.append(f"  namespace '{k.namespace}' does not exist; namespaces: {', '.join(namespaces)}")
+                listed = ", ".join(namespaces)
+                lines.append(f"  namespace '{k.namespace}' does not exist; namespaces: {listed}")
         lines.append("  (`labblocks list` shows every key)")
         return UnknownKeyError("\n".join(lines))
 
@@ -344,7 +357,7 @@ class Registry:
                 contract_fn=contract,
             )
             old = self._live.get(str(k))
-            if old is not None and (old.obj.__module__, old.obj.__qualname__) != (obj.__module__, obj.__qualname__):
+            if old is not None and _origin(old.obj) != _origin(obj):  # the same origin: a reload
                 raise DuplicateKeyError(
                     f"{k} is already registered by {old.target} ({old.source()}); "
                     f"cannot register {entry.target} ({entry.source()}) under the same key. "
@@ -377,7 +390,8 @@ class Registry:
 
     def _check_node(self, node: Any, path: str, strict: bool, problems: list[str]) -> Key:
         if not _is_node(node):
-            raise InvalidKeyError(f"{path or 'config'}: expected a block node with a '{NODE_KEY}' key, got {node!r}")
+            where = path or "config"
+            raise InvalidKeyError(f"{where}: expected a block node with a '{NODE_KEY}' key, got {node!r}")
         key = self.resolve(node[NODE_KEY], _join(path, NODE_KEY) if path else "", strict)
         params = self.params(key)
         by_name = {p["name"]: p for p in params if not p.get("var_keyword")}
@@ -388,17 +402,26 @@ class Registry:
             if name not in by_name:
                 if open_kwargs:
                     continue
+                if value is _SUPPLIED:
+                    problems.append(
+                        f"{where}: {key} has no argument '{name}', which the caller passes at build time"
+                    )
+                    continue
                 close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                problems.append(f"{where}: unknown argument '{name}' for {key}{hint} (accepted: {', '.join(by_name)})")
+                accepted = ", ".join(by_name)
+                problems.append(f"{where}: unknown argument '{name}' for {key}{hint} (accepted: {accepted})")
                 continue
             self._check_value(value, by_name[name]["type"], where, strict, problems)
         for p in by_name.values():
             if p["required"] and p["name"] not in args:
-                problems.append(f"{_join(path, p['name'])}: missing required argument ({schema.render(p['type'])})")
+                where = _join(path, p["name"])
+                problems.append(f"{where}: missing required argument ({schema.render(p['type'])})")
         return key
 
-    def _check_value(self, value: Any, sch: dict[str, Any], where: str, strict: bool, problems: list[str]) -> None:
+    def _check_value(
+        self, value: Any, sch: dict[str, Any], where: str, strict: bool, problems: list[str]
+    ) -> None:
         if _is_node(value):
             self._check_node(value, where, strict, problems)
             return
@@ -495,7 +518,8 @@ class Registry:
 
         entry = self.entry(node[NODE_KEY], _join(path, NODE_KEY) if path else "")
         if entry.deprecated:
-            msg = f"{entry.key}{f' (at {path})' if path else ''} is deprecated. To migrate: {entry.deprecated}"
+            at = f" (at {path})" if path else ""
+            msg = f"{entry.key}{at} is deprecated. To migrate: {entry.deprecated}"
             if not allow_deprecated:
                 raise DeprecatedKeyError(msg + " (pass allow_deprecated=True to build it anyway)")
             warnings.warn(msg, FutureWarning, stacklevel=3)
@@ -543,7 +567,8 @@ class Registry:
             key = self.resolve(meta["key"], f"{path}.key", strict=True)
         except UnknownKeyError as e:
             written = meta.get("labblocks_version", "?")
-            raise UnknownKeyError(f"{e}\n  (metadata written by labblocks {written}; installed {__version__})") from None
+            note = f"(metadata written by labblocks {written}; installed {__version__})"
+            raise UnknownKeyError(f"{e}\n  {note}") from None
         node = {NODE_KEY: str(key), **_to_plain(meta["args"])}
         self.validate(node, f"{path}.args", strict=True)
         return self._build(self._fill(node, True, path), path, allow_deprecated=True)
@@ -565,13 +590,14 @@ class Registry:
         k = self.resolve(key)
         rec = self._record(k)
         source = rec["source"]
-        if not Path(source.rsplit(":", 1)[0]).is_absolute():
+        if not Path(source.rsplit(":", 1)[0]).is_absolute() and not source.startswith("<"):
             source = (PACKAGE_ROOT / source).as_posix()
         versions = []
         for v in self.versions(k.base):
             note = " (deprecated)" if self._record(k.at(v)).get("deprecated") else ""
             versions.append(f"v{v}{note}")
-        versions += [f"{r.rsplit('@', 1)[1]} (removed)" for r in self._removed() if r.rsplit("@", 1)[0] == k.base]
+        gone = [r for r in self._removed() if r.rsplit("@", 1)[0] == k.base]
+        versions += [f"{r.rsplit('@', 1)[1]} (removed)" for r in gone]
         return BlockInfo(
             key=str(k),
             summary=rec["summary"],
@@ -604,7 +630,8 @@ def metadata(module: Any) -> dict[str, Any]:
     """What a built module carries: `{"key", "args", "labblocks_version"}` (a copy)."""
     meta = getattr(module, META_ATTR, None)
     if meta is None:
-        raise LabblocksError(f"{type(module).__name__} was not built by labblocks.build, so it has no metadata")
+        name = type(module).__name__
+        raise LabblocksError(f"{name} was not built by labblocks.build, so it has no metadata")
     return copy.deepcopy(meta)
 
 

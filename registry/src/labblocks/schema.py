@@ -109,8 +109,9 @@ def check(value: object, schema: Schema) -> str | None:
         else:
             items = schema["items"] if t == "tuple" else [schema["item"]] * len(value)
             if len(items) != len(value):
-                return f"expected {render(schema)} ({len(items)} items), got {len(value)} items {_short(value)}"
-            for i, (v, s) in enumerate(zip(value, items)):
+                want = f"{render(schema)} ({len(items)} items)"
+                return f"expected {want}, got {len(value)} items {_short(value)}"
+            for i, (v, s) in enumerate(zip(value, items, strict=True)):
                 problem = check(v, s)
                 if problem:
                     return f"item {i}: {problem}"

@@ -104,9 +104,12 @@ def match(dims: tuple[Dim, ...], spec: str, shape: tuple[int, ...], bound: dict,
     if (var < 0 and ndim != n) or (var >= 0 and ndim < n - 1):
         want = f"{n} dims" if var < 0 else f"at least {n - 1} dims"
         raise ShapeError(f"{where}: expected {want} '{spec}', got shape {tuple(shape)}")
-    pairs = list(zip(dims, shape)) if var < 0 else (
-        list(zip(dims[:var], shape[:var])) + list(zip(dims[var + 1:], shape[ndim - (n - var - 1):]))
-    )
+    if var < 0:
+        pairs = list(zip(dims, shape, strict=True))
+    else:  # the dims before the variadic one, then those after it (aligned to the end of the shape)
+        after = shape[ndim - (n - var - 1):]
+        pairs = list(zip(dims[:var], shape[:var], strict=True))
+        pairs += list(zip(dims[var + 1:], after, strict=True))
     exprs = []
     for d, size in pairs:
         if d.kind == "fixed":
@@ -198,7 +201,7 @@ class BoundContract:
         else:
             if len(out) != len(o):
                 raise ShapeError(f"{self.key} output: expected {len(o)} tensors, got {len(out)}")
-            for i, ((spec, dims), t) in enumerate(zip(o, out)):
+            for i, ((spec, dims), t) in enumerate(zip(o, out, strict=True)):
                 match(dims, spec, tuple(t.shape), bound, f"{self.key} output {i}")
 
     def example_inputs(self, dims: dict[str, int] | None = None, device: Any = "cpu") -> dict[str, Any]:
@@ -235,7 +238,9 @@ class ShapeHooks:
         import torch
 
         self.contract = contract
-        self.positions = [(forward_params.index(n) if n in forward_params else -1, n) for n in contract.inputs]
+        self.positions = [
+            (forward_params.index(n) if n in forward_params else -1, n) for n in contract.inputs
+        ]
         self._is_compiling = torch.compiler.is_compiling
         self._bound: dict = {}
 

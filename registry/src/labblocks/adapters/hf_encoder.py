@@ -4,6 +4,7 @@ a local directory, with an optional sequence-classification head."""
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,26 +48,39 @@ def _check_config(model_type: str, overrides: dict[str, Any]) -> None:
         raise BlockArgumentError(KEY, problems)
 
 
+def _offline_var() -> str | None:
+    """The offline variable set in the environment now (huggingface_hub reads it only at import time)."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}:
+            return name
+    return None
+
+
 def _load_pretrained(cls: Any, pretrained: str, allow_download: bool, **kwargs: Any) -> nn.Module:
     if Path(pretrained).expanduser().is_dir():
         return cls.from_pretrained(str(Path(pretrained).expanduser()), local_files_only=True, **kwargs)
     if not allow_download:
         raise DownloadDisabledError(
-            f"{KEY}: pretrained={pretrained!r} is not a local directory, and downloads are off. Save the model "
-            "with save_pretrained(dir) and pass that directory, or pass allow_download=True when online."
+            f"{KEY}: pretrained={pretrained!r} is not a local directory, and downloads are off. Save the "
+            "model with save_pretrained(dir) and pass that directory, or pass allow_download=True when "
+            "online."
         )
-    try:
-        return cls.from_pretrained(pretrained, **kwargs)
+    offline = _offline_var()
+    try:  # offline: the hub cache only, so that no network retries are waited on
+        return cls.from_pretrained(pretrained, **({"local_files_only": True} if offline else {}), **kwargs)
     except OSError as e:
+        why = f"downloading it failed ({e})"
+        if offline:
+            why = f"{offline}=1 is set and it is not in the local cache"
         raise DownloadDisabledError(
-            f"{KEY}: downloading {pretrained!r} failed ({e}). Offline? Pass a local directory instead."
+            f"{KEY}: cannot load pretrained={pretrained!r}: {why}. Offline? Pass a local directory instead."
         ) from e
 
 
 @REGISTRY.register(
     KEY,
-    summary="Transformers encoder from AutoConfig.for_model(model_type, **config), or a local pretrained dir; "
-    "optional sequence-classification head (num_labels).",
+    summary="Transformers encoder from AutoConfig.for_model(model_type, **config), or a local pretrained "
+    "dir; optional sequence-classification head (num_labels).",
     inputs={"input_ids": "b t", "attention_mask": "b t"},
     outputs="b t _",
     dtypes={"input_ids": "long", "attention_mask": "bool"},

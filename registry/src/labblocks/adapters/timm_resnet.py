@@ -23,7 +23,7 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.pth", "model.pt
 
 
 def _contract(model: nn.Module, args: dict[str, Any]) -> Contract:
-    inputs = {"x": f"b {args['in_chans']} h w"}
+    inputs = {"x": "b {in_chans} h w"}
     if args["features_only"]:
         return Contract(inputs, tuple(f"b {c} _ _" for c in model.feature_info.channels()))
     return Contract(inputs, f"b {model.num_classes or model.num_features}")
@@ -37,7 +37,8 @@ def data_config(model: nn.Module, in_chans: int) -> dict[str, Any]:
         if in_chans == 1:
             mean, std = (sum(mean) / len(mean),), (sum(std) / len(std),)
         else:
-            mean, std = tuple(mean[i % len(mean)] for i in range(in_chans)), tuple(std[i % len(std)] for i in range(in_chans))
+            mean = tuple(mean[i % len(mean)] for i in range(in_chans))
+            std = tuple(std[i % len(std)] for i in range(in_chans))
     cfg.update(mean=mean, std=std, input_size=(in_chans, *cfg["input_size"][1:]))
     return cfg
 
@@ -51,13 +52,28 @@ def _weights_file(weights: str) -> Path:
             if (path / name).is_file():
                 return path / name
         found = ", ".join(sorted(p.name for p in path.iterdir())[:10]) or "nothing"
-        raise FileNotFoundError(f"{KEY}: weights directory {path} holds none of {', '.join(WEIGHT_FILES)} ({found})")
+        raise FileNotFoundError(
+            f"{KEY}: weights directory {path} holds none of {', '.join(WEIGHT_FILES)} ({found})"
+        )
     raise FileNotFoundError(f"{KEY}: weights={weights!r} is not a file or directory")
+
+
+def _file_num_classes(path: Path) -> int:
+    """Rows of the classifier (`fc`) saved in a weights file; 0 when the file has none.
+
+    timm keeps the file's classifier only when this matches the requested num_classes (it drops it, for
+    fine-tuning, otherwise); without it timm compares with the hub config's 1000 classes instead.
+    """
+    from timm.models import load_state_dict
+
+    fc = load_state_dict(str(path)).get("fc.weight")
+    return 0 if fc is None else int(fc.shape[0])
 
 
 @REGISTRY.register(
     KEY,
-    summary="timm ResNet/ResNeXt/SE-ResNet by variant name; logits, pooled features (num_classes=0) or feature maps.",
+    summary="timm ResNet/ResNeXt/SE-ResNet by variant name; logits, pooled features (num_classes=0) "
+    "or feature maps.",
     inputs={"x": "b {in_chans} h w"},
     outputs="b {num_classes}",
     tags=("timm", "vision", "backbone", "resnet"),
@@ -87,14 +103,17 @@ def resnet(
     if variant not in known:
         close = difflib.get_close_matches(variant, known, n=4, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise BlockArgumentError(KEY, [f"variant: {variant!r} is not a timm ResNet{hint} (timm.list_models(module='resnet'))"])
+        problem = f"variant: {variant!r} is not a timm ResNet{hint} (timm.list_models(module='resnet'))"
+        raise BlockArgumentError(KEY, [problem])
     kwargs: dict[str, Any] = {"num_classes": num_classes, "in_chans": in_chans, "drop_rate": drop_rate}
     if features_only:
         kwargs = {"in_chans": in_chans, "features_only": True}
         if out_indices is not None:
             kwargs["out_indices"] = tuple(out_indices)
     if weights is not None:
-        model = timm.create_model(variant, pretrained=True, pretrained_cfg_overlay={"file": str(_weights_file(weights))}, **kwargs)
+        path = _weights_file(weights)
+        overlay = {"file": str(path), "num_classes": _file_num_classes(path)}
+        model = timm.create_model(variant, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs)
     elif pretrained:
         if not allow_download:
             raise DownloadDisabledError(

@@ -11,7 +11,8 @@ from labblocks.registry import REGISTRY
 
 @REGISTRY.register(
     "core/mhsa@v1",
-    summary="Multi-head self-attention (fused qkv, SDPA); mask (B, N) is True for real tokens, False for padding.",
+    summary="Multi-head self-attention (fused qkv, SDPA); mask (B, N) is True for real tokens, "
+    "False for padding.",
     inputs={"x": "b n {dim}", "mask": "b n"},
     outputs="b n {dim}",
     dtypes={"mask": "bool"},
@@ -22,7 +23,12 @@ class MultiHeadSelfAttention(nn.Module):
     """Self-attention over tokens. Padded keys (mask False) get no attention from any query."""
 
     def __init__(
-        self, dim: int, num_heads: int = 8, qkv_bias: bool = True, attn_drop: float = 0.0, proj_drop: float = 0.0
+        self,
+        dim: int,
+        num_heads: int = 8,
+        qkv_bias: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
     ):
         super().__init__()
         if dim % num_heads:
@@ -32,7 +38,7 @@ class MultiHeadSelfAttention(nn.Module):
         self.attn_drop = attn_drop
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
-        self.proj_drop = nn.Dropout(proj_drop)
+        self.proj_drop = proj_drop
 
     def forward(
         self, x: Float[Tensor, "b n dim"], mask: Bool[Tensor, "b n"] | None = None
@@ -44,4 +50,4 @@ class MultiHeadSelfAttention(nn.Module):
         drop = self.attn_drop if self.training else 0.0
         x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=drop)  # (B, H, N, Dh)
         x = x.transpose(1, 2).reshape(B, N, D)  # (B, H, N, Dh) -> (B, N, D)
-        return self.proj_drop(self.proj(x))
+        return F.dropout(self.proj(x), self.proj_drop, self.training)

@@ -35,7 +35,13 @@ class ConvNormAct(nn.Module):
     ):
         super().__init__()
         self.conv = nn.Conv2d(
-            in_chans, out_chans, kernel_size, stride, padding=kernel_size // 2, groups=groups, bias=norm == "none"
+            in_chans,
+            out_chans,
+            kernel_size,
+            stride,
+            padding=kernel_size // 2,
+            groups=groups,
+            bias=norm == "none",
         )
         self.norm = make_norm2d(norm, out_chans)
         self.act = make_act(act)
@@ -44,6 +50,7 @@ class ConvNormAct(nn.Module):
         self, x: Float[Tensor, "b in_chans h w"]
     ) -> Float[
         Tensor,
-        "b out_chans (h+2*(kernel_size//2)-kernel_size)//stride+1 (w+2*(kernel_size//2)-kernel_size)//stride+1",
+        "b out_chans (h+2*(kernel_size//2)-kernel_size)//stride+1 "
+        "(w+2*(kernel_size//2)-kernel_size)//stride+1",
     ]:
         return self.act(self.norm(self.conv(x)))  # (B, C_in, H, W) -> (B, C_out, H', W')

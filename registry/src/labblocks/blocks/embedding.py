@@ -12,7 +12,8 @@ from labblocks.registry import REGISTRY
 
 @REGISTRY.register(
     "core/token_embed@v1",
-    summary="Token embedding table (B, N) ids -> (B, N, D); optional sqrt(D) scaling; padding_idx row stays zero.",
+    summary="Token embedding table (B, N) ids -> (B, N, D); optional sqrt(D) scaling; "
+    "padding_idx row stays zero.",
     inputs={"ids": "b n"},
     outputs="b n {dim}",
     dtypes={"ids": "long"},
@@ -31,4 +32,5 @@ class TokenEmbedding(nn.Module):
         self.scale = math.sqrt(dim) if scale else 1.0
 
     def forward(self, ids: Int[Tensor, "b n"]) -> Float[Tensor, "b n dim"]:
-        return self.embed(ids) * self.scale  # (B, N) -> (B, N, D)
+        x = self.embed(ids)  # (B, N) -> (B, N, D)
+        return x * self.scale if self.scale != 1.0 else x  # no multiply (a full copy) when not scaling

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from jaxtyping import Bool, Float
 from torch import Tensor, nn
 
@@ -13,7 +14,8 @@ from labblocks.registry import REGISTRY
 
 @REGISTRY.register(
     "core/cls_head@v1",
-    summary="Pools tokens (masked mean, masked max or the first token), LayerNorm, dropout, Linear to logits.",
+    summary="Pools tokens (masked mean, masked max or the first token), LayerNorm, dropout, "
+    "Linear to logits.",
     inputs={"x": "b n {in_dim}", "mask": "b n"},
     outputs="b {num_classes}",
     dtypes={"mask": "bool"},
@@ -34,7 +36,7 @@ class ClassificationHead(nn.Module):
         super().__init__()
         self.pool = pool
         self.norm = nn.LayerNorm(in_dim) if norm else nn.Identity()
-        self.drop = nn.Dropout(dropout)
+        self.dropout = dropout
         self.fc = nn.Linear(in_dim, num_classes)
 
     def forward(
@@ -51,4 +53,4 @@ class ClassificationHead(nn.Module):
         else:
             m = mask[..., None].to(x.dtype)  # (B, N) -> (B, N, 1)
             pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)  # (B, N, D) -> (B, D)
-        return self.fc(self.drop(self.norm(pooled)))  # (B, D) -> (B, K)
+        return self.fc(F.dropout(self.norm(pooled), self.dropout, self.training))  # (B, D) -> (B, K)

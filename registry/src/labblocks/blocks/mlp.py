@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from jaxtyping import Float
 from torch import Tensor, nn
 
@@ -11,7 +12,8 @@ from labblocks.registry import REGISTRY
 
 @REGISTRY.register(
     "core/mlp@v1",
-    summary="Multi-layer perceptron on the last dim: Linear, activation, dropout, repeated; no act on the output.",
+    summary="Multi-layer perceptron on the last dim: Linear, activation, dropout, repeated; "
+    "no act on the output.",
     inputs={"x": "*b {in_dim}"},
     outputs="*b {out_dim}",
     tags=("mlp", "dense"),
@@ -34,12 +36,13 @@ class MLP(nn.Module):
         if num_layers < 1:
             raise ValueError(f"core/mlp@v1: num_layers must be >= 1, got {num_layers}")
         dims = [in_dim] + [hidden_dim] * (num_layers - 1) + [out_dim]
-        self.layers = nn.ModuleList(nn.Linear(a, b, bias=bias) for a, b in zip(dims[:-1], dims[1:]))
+        pairs = zip(dims[:-1], dims[1:], strict=True)
+        self.layers = nn.ModuleList(nn.Linear(a, b, bias=bias) for a, b in pairs)
         self.act = make_act(act)
-        self.drop = nn.Dropout(dropout)
+        self.dropout = dropout
 
     def forward(self, x: Float[Tensor, "*b in_dim"]) -> Float[Tensor, "*b out_dim"]:
-        for layer in self.layers[:-1]:
-            x = self.drop(self.act(layer(x)))  # (*B, in_dim | hidden_dim) -> (*B, hidden_dim)
+        for layer in self.layers[:-1]:  # (*B, in_dim | hidden_dim) -> (*B, hidden_dim)
+            x = F.dropout(self.act(layer(x)), self.dropout, self.training)
         return self.layers[-1](x)  # (*B, hidden_dim) -> (*B, out_dim)
 

@@ -10,7 +10,8 @@ from labblocks.registry import REGISTRY
 
 @REGISTRY.register(
     "core/patch_embed@v1",
-    summary="Image to patch tokens: Conv2d(kernel=stride=patch_size), flattened to (B, N, D) with N = (H/p)(W/p).",
+    summary="Image to patch tokens: Conv2d(kernel=stride=patch_size), flattened to (B, N, D) "
+    "with N = (H/p)(W/p).",
     inputs={"x": "b {in_chans} h w"},
     outputs="b (h//{patch_size})*(w//{patch_size}) {embed_dim}",
     tags=("vision", "transformer", "embedding"),

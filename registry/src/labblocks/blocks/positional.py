@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from jaxtyping import Float
 from torch import Tensor, nn
 
@@ -27,13 +28,13 @@ class LearnedPositionalEmbedding(nn.Module):
         self.max_len = max_len
         self.pos = nn.Parameter(torch.zeros(1, max_len, dim))
         nn.init.trunc_normal_(self.pos, std=0.02)
-        self.drop = nn.Dropout(dropout)
+        self.dropout = dropout
 
     def forward(self, x: Float[Tensor, "b n dim"]) -> Float[Tensor, "b n dim"]:
         n = x.shape[1]
         if n > self.max_len:
             raise ValueError(f"core/pos_embed_learned@v1: sequence length {n} exceeds max_len {self.max_len}")
-        return self.drop(x + self.pos[:, :n])  # (B, N, D) + (1, N, D)
+        return F.dropout(x + self.pos[:, :n], self.dropout, self.training)  # (B, N, D) + (1, N, D)
 
 
 def sincos_table(max_len: int, dim: int, base: float = 10000.0) -> Tensor:
@@ -61,10 +62,10 @@ class SinusoidalPositionalEmbedding(nn.Module):
         super().__init__()
         self.max_len = max_len
         self.register_buffer("table", sincos_table(max_len, dim, base)[None], persistent=False)  # (1, L, D)
-        self.drop = nn.Dropout(dropout)
+        self.dropout = dropout
 
     def forward(self, x: Float[Tensor, "b n dim"]) -> Float[Tensor, "b n dim"]:
         n = x.shape[1]
         if n > self.max_len:
             raise ValueError(f"core/pos_embed_sincos@v1: sequence length {n} exceeds max_len {self.max_len}")
-        return self.drop(x + self.table[:, :n])  # (B, N, D) + (1, N, D)
+        return F.dropout(x + self.table[:, :n], self.dropout, self.training)  # (B, N, D) + (1, N, D)

@@ -21,7 +21,9 @@ from labblocks.registry import REGISTRY
 class ResidualBlock(nn.Module):
     """He et al. basic block. The shortcut is a 1x1 conv + norm when stride or channels change."""
 
-    def __init__(self, in_chans: int, out_chans: int, stride: int = 1, norm: Norm2d = "batch", act: Act = "relu"):
+    def __init__(
+        self, in_chans: int, out_chans: int, stride: int = 1, norm: Norm2d = "batch", act: Act = "relu"
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(in_chans, out_chans, 3, stride, padding=1, bias=norm == "none")
         self.norm1 = make_norm2d(norm, out_chans)

@@ -46,10 +46,8 @@ class TextTransformer(nn.Module):
         build = REGISTRY.build
         self.embed = build("core/token_embed@v1", vocab_size=vocab_size, dim=dim, padding_idx=padding_idx)
         self.pos = build("core/pos_embed_learned@v1", max_len=max_len, dim=dim, dropout=dropout)
-        self.blocks = nn.ModuleList(
-            build("core/transformer_block@v1", dim=dim, num_heads=num_heads, mlp_ratio=mlp_ratio, dropout=dropout)
-            for _ in range(depth)
-        )
+        block_args = {"dim": dim, "num_heads": num_heads, "mlp_ratio": mlp_ratio, "dropout": dropout}
+        self.blocks = nn.ModuleList(build("core/transformer_block@v1", **block_args) for _ in range(depth))
         self.head = build("core/cls_head@v1", in_dim=dim, num_classes=num_classes, pool=pool, dropout=dropout)
 
     def forward(

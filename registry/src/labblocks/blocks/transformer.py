@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from jaxtyping import Bool, Float
 from torch import Tensor, nn
 
@@ -39,10 +40,10 @@ class TransformerEncoderBlock(nn.Module):
         self.attn = MultiHeadSelfAttention(dim, num_heads, qkv_bias, attn_drop, proj_drop=dropout)
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = MLP(dim, int(dim * mlp_ratio), dim, act=act, dropout=dropout)
-        self.drop = nn.Dropout(dropout)
+        self.dropout = dropout
 
     def forward(
         self, x: Float[Tensor, "b n dim"], mask: Bool[Tensor, "b n"] | None = None
     ) -> Float[Tensor, "b n dim"]:
         x = x + self.attn(self.norm1(x), mask)  # (B, N, D)
-        return x + self.drop(self.mlp(self.norm2(x)))  # (B, N, D)
+        return x + F.dropout(self.mlp(self.norm2(x)), self.dropout, self.training)  # (B, N, D)

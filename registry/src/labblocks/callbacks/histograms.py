@@ -24,7 +24,13 @@ class PredictionHistograms(Callback):
         self._preds, self._conf = [], []
 
     def on_validation_batch_end(
-        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
     ) -> None:
         if not isinstance(outputs, dict) or "logits" not in outputs:
             return

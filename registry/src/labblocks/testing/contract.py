@@ -44,7 +44,8 @@ def check_contract(
             inputs = {n: t for n, t in inputs.items() if n not in dropped}
             out = module(**inputs)
     bound.check_outputs(out, bound.check_inputs(inputs))
-    return {"inputs": {n: tuple(t.shape) for n, t in inputs.items()}, "output": _shapes(out), "dropped": dropped}
+    shapes = {n: tuple(t.shape) for n, t in inputs.items()}
+    return {"inputs": shapes, "output": _shapes(out), "dropped": dropped}
 
 
 def _example_dims(key: str) -> dict[str, int]:

@@ -128,7 +128,9 @@ class _LossRecorder(Callback):
     def __init__(self) -> None:
         self.losses: list[float] = []
 
-    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         loss = outputs["loss"] if isinstance(outputs, Mapping) else outputs
         self.losses.append(float(loss))
 
@@ -178,14 +180,17 @@ class _Snapshot(Callback):
         self.checkpoint_keys: list[str] = []
 
     def _record(self, trainer: Trainer) -> None:
-        self.state = copy.deepcopy({**training_state(trainer), "rng": capture_rng(), "global_step": trainer.global_step})
+        state = {**training_state(trainer), "rng": capture_rng(), "global_step": trainer.global_step}
+        self.state = copy.deepcopy(state)
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.save_to is None:
             self._record(trainer)
             trainer.should_stop = True
 
-    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         if self.save_to is not None and self.state is None and trainer.global_step >= self.save_after:
             trainer.save_checkpoint(self.save_to)
             self._record(trainer)
@@ -242,7 +247,9 @@ def assert_resume_equivalent(
     assert_state_equal(straight, resumed, f"a run resumed after {interrupt_after} epoch(s) vs an uninterrupted run")
 
 
-def assert_seed_deterministic(fit: Callable[[int, Path], Trainer], workdir: str | Path, seeds: tuple[int, int] = (0, 1)) -> None:
+def assert_seed_deterministic(
+    fit: Callable[[int, Path], Trainer], workdir: str | Path, seeds: tuple[int, int] = (0, 1)
+) -> None:
     """Two runs with one seed must end bitwise equal, and a run with another seed must not."""
     workdir = Path(workdir)
     a = training_state(fit(seeds[0], workdir / "a"))

@@ -1,0 +1,182 @@
+"""The `labblocks` command, the manifest and catalog checks, cheap imports, and the version."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import labblocks
+from labblocks.manifest import MANIFEST_PATH, dumps, generate_manifest
+
+REGISTRY_DIR = Path(__file__).resolve().parent.parent
+HEAVY = ("torch", "timm", "transformers", "lightning")
+Cli = Callable[..., subprocess.CompletedProcess]
+
+
+# -- list and show -------------------------------------------------------------------------------------
+
+
+def test_list_shows_every_key_with_its_summary(cli: Cli) -> None:
+    result = cli("list")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == labblocks.list_blocks()
+    mlp_line = next(line for line in lines if line.startswith("core/mlp@v1 "))
+    assert labblocks.describe("core/mlp@v1").summary in mlp_line
+
+
+def test_list_with_a_pattern_and_tags(cli: Cli) -> None:
+    result = cli("list", "core/*", "--json")
+    assert json.loads(result.stdout) == labblocks.list_blocks("core/*")
+    result = cli("list", "*", "--tag", "vision", "--tag", "conv", "--json")
+    keys = json.loads(result.stdout)
+    assert keys == labblocks.list_blocks(tags=["vision", "conv"])
+    assert "core/conv_norm_act@v1" in keys and "core/mlp@v1" not in keys
+    text = cli("list", "*/resnet")
+    assert text.returncode == 0 and text.stdout.split()[0] == "timm/resnet@v1"
+
+
+def test_list_without_matches_exits_1(cli: Cli) -> None:
+    result = cli("list", "nothing/*", "--tag", "x")
+    assert result.returncode == 1
+    assert "no keys match 'nothing/*' with tags ['x']" in result.stderr
+
+
+def test_show_text_and_json(cli: Cli) -> None:
+    text = cli("show", "core/mlp")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("core/mlp@v1  ")
+    assert "signature: (in_dim: int, hidden_dim: int, out_dim: int, num_layers: int = 2" in text.stdout
+    assert "x: float[*b {in_dim}]" in text.stdout
+    assert "output: [*b {out_dim}]" in text.stdout
+    data = json.loads(cli("show", "timm/resnet@v1", "--json").stdout)
+    assert data["key"] == "timm/resnet@v1"
+    assert data["target"] == "labblocks.adapters.timm_resnet:resnet"
+    assert data["versions"] == ["v1"]
+    assert Path(data["source"].rsplit(":", 1)[0]).is_file()
+    assert [p["name"] for p in data["params"]][:3] == ["variant", "num_classes", "in_chans"]
+
+
+def test_unknown_key_exits_2_with_a_message_on_stderr(cli: Cli) -> None:
+    result = cli("show", "core/mpl@v1")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("labblocks show: unknown block key 'core/mpl@v1'.")
+    assert "did you mean: core/mlp@v1" in result.stderr
+    invalid = cli("show", "Core/MLP")
+    assert invalid.returncode == 2 and "invalid block key 'Core/MLP'" in invalid.stderr
+
+
+def test_console_script_runs() -> None:
+    script = Path(sys.executable).with_name("labblocks")
+    if not script.exists():
+        pytest.skip("the labblocks console script is not installed next to this interpreter")
+    result = subprocess.run(
+        [str(script), "list", "core/mlp", "--json"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and json.loads(result.stdout) == ["core/mlp@v1"]
+
+
+# -- cheap imports -------------------------------------------------------------------------------------
+
+REPORT_HEAVY = (
+    "import json, sys; "
+    f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {set(HEAVY)!r})))"
+)
+
+
+def _heavy_modules_after(code: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", code + "\n" + REPORT_HEAVY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REGISTRY_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_listing_describing_pinning_and_validating_import_no_heavy_library() -> None:
+    code = """
+import labblocks
+assert labblocks.list_blocks()
+labblocks.describe("timm/resnet@v1")
+labblocks.describe("hf/encoder@v1")
+labblocks.pin({"model": {"block": "core/mlp", "in_dim": 2, "hidden_dim": 3, "out_dim": 1},
+               "backbone": {"block": "timm/resnet", "variant": "resnet18"}})
+labblocks.validate({"block": "hf/encoder@v1", "config": {"hidden_size": 8}})
+"""
+    assert _heavy_modules_after(code) == []
+
+
+def test_the_check_itself_sees_a_heavy_import() -> None:
+    assert "torch" in _heavy_modules_after("import torch.nn")
+
+
+@pytest.mark.parametrize("argv", [["list"], ["show", "timm/resnet@v1"], ["show", "hf/encoder@v1", "--json"]])
+def test_cli_imports_no_heavy_library(argv: list[str]) -> None:
+    code = f"""
+import contextlib, io
+from labblocks.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    assert main({argv!r}) == 0
+"""
+    assert _heavy_modules_after(code) == []
+
+
+# -- manifest, catalog, version ------------------------------------------------------------------------
+
+
+def test_manifest_check_passes(cli: Cli) -> None:
+    result = cli("manifest")
+    assert result.returncode == 0, result.stderr
+    assert "matches the registered code" in result.stdout
+
+
+def test_manifest_file_equals_the_generated_manifest() -> None:
+    assert MANIFEST_PATH.read_text(encoding="utf-8") == dumps(generate_manifest())
+
+
+def test_catalog_check_passes_on_the_committed_catalog(cli: Cli) -> None:
+    assert (REGISTRY_DIR / "CATALOG.md").is_file()
+    result = cli("catalog", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "is up to date" in result.stdout
+
+
+def test_catalog_check_fails_on_a_stale_copy(cli: Cli, tmp_path: Path) -> None:
+    stale = tmp_path / "CATALOG.md"
+    stale.write_text(
+        (REGISTRY_DIR / "CATALOG.md").read_text(encoding="utf-8").replace("core/mlp@v1", "core/mlp@v0")
+    )
+    result = cli("catalog", "--check", "--output", str(stale))
+    assert result.returncode == 1
+    assert f"{stale} is stale" in result.stderr
+    missing = cli("catalog", "--check", "--output", str(tmp_path / "absent.md"))
+    assert missing.returncode == 1
+
+
+def test_catalog_writes_every_key(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "catalog.md"
+    result = cli("catalog", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    for key in labblocks.list_blocks():
+        assert f"### `{key}`" in text
+    assert cli("catalog", "--check", "--output", str(out)).returncode == 0
+
+
+def test_version_matches_pyproject() -> None:
+    pyproject = (REGISTRY_DIR / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.search(r'^\[project\]$.*?^version = "([^"]+)"$', pyproject, re.MULTILINE | re.DOTALL)
+    assert found, "no version in the [project] table of pyproject.toml"
+    version = found.group(1)
+    assert labblocks.__version__ == version
+    assert json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))["labblocks_version"] == version
