@@ -37,6 +37,7 @@ lint: .venv/.synced  ## ruff over labblocks, hooks, tests and benchmarks
 
 bench: .venv/.synced  ## benchmarks (minutes; numbers are ratios against baselines measured in the same run)
 	$(UV) run python benchmarks/bench_labblocks.py
+	$(UV) run python benchmarks/bench_template.py
 
 catalog: .venv/.synced  ## regenerate labblocks' manifest and registry/CATALOG.md after changing blocks
 	$(UV) run labblocks manifest --write && $(UV) run labblocks catalog

@@ -1,4 +1,5 @@
-"""Jinja filters that quote free-text answers for the file they land in (TOML, YAML, Python).
+"""Jinja helpers: filters that quote free-text answers for the file they land in (TOML, YAML, Python),
+and the template's own location.
 
 The pre-generation hook has already refused control characters and line breaks, so quoting only has to
 handle quotes, backslashes and characters YAML would read as line breaks or non-printable.
@@ -7,6 +8,7 @@ handle quotes, backslashes and characters YAML would read as line breaks or non-
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from jinja2.ext import Extension
 
@@ -36,9 +38,16 @@ def py_str(value: object) -> str:
     return repr(str(value))
 
 
+def template_root() -> str:
+    """The absolute path of the template repository being baked (where this file lives), whatever
+    relative path the template was given as."""
+    return Path(__file__).resolve().parent.as_posix()
+
+
 class QuotingExtension(Extension):
-    """Registers the `toml_str`, `yaml_str` and `py_str` filters."""
+    """Registers the `toml_str`, `yaml_str` and `py_str` filters and the `template_root()` function."""
 
     def __init__(self, environment):  # noqa: ANN001 - Jinja's signature
         super().__init__(environment)
         environment.filters.update(toml_str=toml_str, yaml_str=yaml_str, py_str=py_str)
+        environment.globals["template_root"] = template_root

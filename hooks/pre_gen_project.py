@@ -77,8 +77,12 @@ def check(answers: dict) -> list[str]:
     if not SLUG_RE.match(slug):
         bad("project_slug", f"{slug!r} is not a valid distribution name: use letters, digits, '-', '_' and '.', "
                             "starting and ending with a letter or digit (e.g. 'digits-lab')")
+    if len(slug) > 64:
+        bad("project_slug", f"{slug!r} is {len(slug)} characters long; use at most 64")
     module = str(answers["module_name"])
-    if not MODULE_RE.match(module):
+    if len(module) > 32:
+        bad("module_name", f"{module!r} is {len(module)} characters long; use at most 32 (it appears in every import)")
+    elif not MODULE_RE.match(module):
         hint = f"; e.g. 'lab_{re.sub(r'[^a-z0-9_]', '_', module.lower())}'" if module else ""
         bad("module_name", f"{module!r} is not a valid package name: use lower-case ASCII letters, digits and '_', "
                            f"not starting with a digit{hint}")
@@ -117,12 +121,9 @@ def check(answers: dict) -> list[str]:
             encoding="utf-8", errors="replace"
         ):
             bad("labblocks_path", f"{raw!r} holds no pyproject.toml of labblocks; point it at the registry/ folder")
-    if answers["labblocks_source"] == "git" and url == "auto":
-        template = str(answers.get("_template", ""))
-        if not (template.startswith(("gh:", "gl:", "bb:", "https://", "http://", "git@", "ssh://", "git+"))
-                or Path(template).expanduser().is_dir()):
-            bad("labblocks_git_url",
-                f"'auto' cannot tell the repository from the template {template!r}; give its git URL")
+    if answers["labblocks_source"] == "git" and url == "auto" and str(answers.get("_template", "")).endswith(".zip"):
+        bad("labblocks_git_url", "'auto' cannot name a repository for a zipped template (it is unpacked to a "
+                                 "temporary folder); give the repository's git URL")
     return [f'Invalid answer for "{PROMPTS[key]}" ({key}): {why}' for key, why in problems]
 
 

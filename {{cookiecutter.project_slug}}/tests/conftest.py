@@ -7,13 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from omegaconf import DictConfig
 
-os.environ.setdefault("WANDB_MODE", "disabled")
+from {{cookiecutter.module_name}}.config import load_config
+
+os.environ.setdefault("WANDB_MODE", "disabled")  # before any test imports wandb
 os.environ.setdefault("WANDB_SILENT", "true")
-
-from omegaconf import DictConfig  # noqa: E402
-
-from {{cookiecutter.module_name}}.config import load_config  # noqa: E402
 
 @pytest.fixture
 def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:

@@ -16,7 +16,7 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. optim.lr=3e-4")
     parser.add_argument("-c", "--config", help="base config file (default: configs/default.yaml)")
     parser.add_argument(
-        "-e", "--experiment", action="append", help="experiment file: configs/experiment/NAME.yaml, or a path (repeatable)"
+        "-e", "--experiment", action="append", help="configs/experiment/NAME.yaml, or a path to one (repeatable)"
     )
     parser.add_argument("-n", "--name", help="run name; the run directory is <run.output_dir>/<name>")
     parser.add_argument("--devices", help="auto, a device count, or ids such as 0,1")

@@ -1,8 +1,8 @@
 """The config schema (dataclasses) and how a run's config is assembled and validated.
 
 Layers, each overriding the one before: the schema defaults below, `configs/default.yaml`, experiment
-files `configs/experiment/<name>.yaml` (in the order given), command-line flags (--name, --max-epochs, ...), then dotlist
-overrides such as `optim.lr=3e-4`. Every error names the key and the layer it came from. Nothing here
+files `configs/experiment/<name>.yaml` (in the order given), command-line flags (--name, --max-epochs,
+...), then dotlist overrides such as `optim.lr=3e-4`. Every error names the key and the layer it came from. Nothing here
 imports torch or lightning, so a typo costs well under a second.
 """
 

@@ -54,7 +54,8 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
     weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
     net.load_state_dict(weights, strict=True)
     out = export_module(net.eval(), out_dir)
-    (out / "config.yaml").write_text(yaml.safe_dump(ckpt["config"], sort_keys=False, allow_unicode=True), encoding="utf-8")
+    config = yaml.safe_dump(ckpt["config"], sort_keys=False, allow_unicode=True)
+    (out / "config.yaml").write_text(config, encoding="utf-8")
     preprocessing = {"data_config": getattr(net, "data_config", None), "data": ckpt["config"]["data"]}
     (out / "preprocessing.json").write_text(json.dumps(preprocessing, indent=2, default=list) + "\n", encoding="utf-8")
     for name, text in ckpt.get(DataModule.__qualname__, {}).items():  # fitted preprocessing, e.g. a tokenizer
@@ -70,7 +71,7 @@ def load_exported(export_dir: str | Path) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser("python -m {{cookiecutter.module_name}}.export", "Export a trained network (safetensors + config).")
+    parser = build_parser("python -m {{cookiecutter.module_name}}.export", "Export a trained network.")
     parser.add_argument("--which", default="best", help="best, last, or a checkpoint path (default: best)")
     parser.add_argument("--out", help="output directory (default: <run dir>/export)")
     args = parser.parse_args(argv)

@@ -49,7 +49,8 @@ def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser("python -m {{cookiecutter.module_name}}.lr_find", "Find a learning rate (LR range test).").parse_args(argv)
+    parser = build_parser("python -m {{cookiecutter.module_name}}.lr_find", "Find a learning rate (LR range test).")
+    args = parser.parse_args(argv)
     from {{cookiecutter.module_name}}.config import ConfigError
 
     try:

@@ -84,7 +84,8 @@ class Classifier(L.LightningModule):
             lr_sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=total)
         elif sched == "cosine":
             warmup = min(s.warmup_steps, total - 1)
-            cosine = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total - warmup, eta_min=o.lr * s.min_lr_ratio)
+            sched_cls = torch.optim.lr_scheduler.CosineAnnealingLR
+            cosine = sched_cls(opt, T_max=total - warmup, eta_min=o.lr * s.min_lr_ratio)
             lr_sched = cosine
             if warmup > 0:
                 ramp = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1e-3, total_iters=warmup)

@@ -50,7 +50,7 @@ def with_data_args(node: dict[str, Any], supplied: dict[str, Any], path: str = "
         if isinstance(value, dict):
             out[key] = with_data_args(dict(out.get(key) or {}), value, where)
         elif key in out and out[key] != value:
-            raise ConfigError(f"{where}: {out[key]!r} in the config, but the data gives {value!r}; remove it from the config")
+            raise ConfigError(f"{where}: {out[key]!r} in the config, but the data gives {value!r}; remove it")
         else:
             out[key] = value
     return out
@@ -139,7 +139,9 @@ def apply_sweep(cfg: DictConfig, reload: Callable[[dict[str, Any]], DictConfig])
 # -- callbacks and trainer -----------------------------------------------------------------------------
 
 
-def build_callbacks(cfg: DictConfig, rd: Path, dm: DataModule, config: dict[str, Any], logger: Logger | None) -> list[Callback]:
+def build_callbacks(
+    cfg: DictConfig, rd: Path, dm: DataModule, config: dict[str, Any], logger: Logger | None
+) -> list[Callback]:
     ck = cfg.checkpoint
     callbacks: list[Callback] = [
         ModelCheckpoint(
@@ -158,7 +160,8 @@ def build_callbacks(cfg: DictConfig, rd: Path, dm: DataModule, config: dict[str,
     ]
     es = cfg.early_stopping
     if es.enabled:
-        callbacks.append(EarlyStopping(monitor=es.monitor, mode=_value(es.mode), patience=es.patience, min_delta=es.min_delta))
+        stopper = EarlyStopping(monitor=es.monitor, mode=_value(es.mode), patience=es.patience, min_delta=es.min_delta)
+        callbacks.append(stopper)
     if logger is not None:
         callbacks.append(LearningRateMonitor(logging_interval="step"))
         if cfg.logger.sample_rows > 0:

@@ -26,7 +26,7 @@ def test_batch_shapes_dtypes_and_ranges(data) -> None:
     x, y = next(iter(dm.train_dataloader()))
     assert x.shape == (cfg.data.batch_size, dm.in_chans, cfg.data.image_size, cfg.data.image_size)  # (B, C, H, W)
     assert x.dtype == torch.float32 and y.dtype == torch.int64 and y.shape == (cfg.data.batch_size,)
-    assert 0 <= int(y.min()) and int(y.max()) < dm.num_classes == 10
+    assert int(y.min()) >= 0 and int(y.max()) < dm.num_classes == 10
     mean, std = dm.data_config["mean"][0], dm.data_config["std"][0]
     lo, hi = (0 - mean) / std, (1 - mean) / std  # normalised pixels of [0, 1] images
     assert lo - 1e-4 <= float(x.min()) < float(x.max()) <= hi + 1e-4
@@ -39,7 +39,8 @@ def test_splits_are_disjoint_stratified_and_fixed(make_cfg) -> None:
         return {name: s.labels for name, s in dm.splits.items()}, {name: s.images for name, s in dm.splits.items()}
 
     labels, images = split_labels(make_cfg())
-    assert sum(len(v) for v in labels.values()) == 1797
+    n_images = sum(len(v) for v in labels.values())
+    assert n_images == 1797  # all of scikit-learn's digits, each in exactly one split
     ids = {name: {id(img) for img in imgs} for name, imgs in images.items()}
     assert not (ids["train"] & ids["val"]) and not (ids["train"] & ids["test"]) and not (ids["val"] & ids["test"])
     assert len(set(labels["val"])) == 10 and len(set(labels["test"])) == 10
@@ -71,7 +72,8 @@ def test_imagefolder_source(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("data.source=imagefolder", f"data.root={root}", "data.in_chans=3", "data.batch_size=4",
                    "data.val_fraction=0.2", "data.test_fraction=0.2")
     dm = build_datamodule(cfg)
-    assert dm.class_names == ["cat", "dog"] and dm.net_args(str(cfg.model.net.block)) == {"in_chans": 3, "num_classes": 2}
+    assert dm.class_names == ["cat", "dog"]
+    assert dm.net_args(str(cfg.model.net.block)) == {"in_chans": 3, "num_classes": 2}
     build_model(cfg, dm)
     dm.setup("fit")
     x, y = next(iter(dm.train_dataloader()))
@@ -92,7 +94,7 @@ def test_sample_rows_render_images_and_labels(data) -> None:
     rows = dm.render_samples(batch)
     assert len(rows) == len(batch[1]) and rows[0]["label"] in dm.class_names
     img = rows[0]["image"]
-    assert img.shape[-1] == dm.in_chans and 0.0 <= img.min() and img.max() <= 1.0
+    assert img.shape[-1] == dm.in_chans and img.min() >= 0.0 and img.max() <= 1.0
 
 
 def test_imagefolder_experiment_validates(tmp_path: Path) -> None:

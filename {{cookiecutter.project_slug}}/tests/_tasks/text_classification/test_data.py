@@ -24,7 +24,7 @@ def test_generated_labels_need_word_order() -> None:
     # Swapping the two clauses keeps the bag of words and changes the label about half the time, so
     # no bag-of-words model can be right on both a text and its swap.
     flipped = 0
-    for text, label in zip(texts, labels):
+    for text, label in zip(texts, labels, strict=True):
         first, second = text.split(" but ")
         flipped += label_of(f"{second} but {first}") != label
     assert 0.35 < flipped / len(texts) < 0.65
@@ -39,7 +39,7 @@ def test_batch_shapes_dtypes_and_ranges(make_cfg) -> None:
     assert ids.shape == mask.shape and ids.shape[0] == b and y.shape == (b,)  # (B, T), (B, T), (B,)
     assert ids.shape[1] <= cfg.data.max_length
     vocab = dm.tokenizer.get_vocab_size()
-    assert 0 <= int(ids.min()) and int(ids.max()) < vocab
+    assert int(ids.min()) >= 0 and int(ids.max()) < vocab
     assert torch.all(ids[~mask] == dm.pad_id) and torch.all(ids[:, 0] == dm.tokenizer.token_to_id("[CLS]"))
     assert set(y.tolist()) <= {0, 1} and dm.class_names == ["negative", "positive"]
 
@@ -57,7 +57,8 @@ def test_tokenizer_fits_train_split_saves_and_reloads(make_cfg) -> None:
     cfg = make_cfg(name="tok")
     dm = build_datamodule(cfg)
     t = cfg.data.tokenizer
-    fitted = train_tokenizer([text for text, _ in dm.splits["train"]], t.kind, t.vocab_size, t.min_frequency, t.lowercase)
+    train_texts = [text for text, _ in dm.splits["train"]]
+    fitted = train_tokenizer(train_texts, t.kind, t.vocab_size, t.min_frequency, t.lowercase)
     assert Tokenizer.from_str(dm.state_dict()["tokenizer"]).get_vocab() == fitted.get_vocab()  # train split only
     saved = Path(cfg.run.output_dir) / "tok" / TOKENIZER_FILE
     assert saved.is_file()

@@ -121,13 +121,16 @@ class ImageDataModule(L.LightningDataModule):
             return
         root = Path(self.cfg.root or "")
         if self.cfg.source == DataSource.imagefolder and (root / "train").is_dir():
-            parts = {name: self._imagefolder(root / name) for name in ("train", "val", "test") if (root / name).is_dir()}
+            names = [name for name in ("train", "val", "test") if (root / name).is_dir()]
+            parts = {name: self._imagefolder(root / name) for name in names}
             if "val" not in parts:
                 raise ValueError(f"data.root: {root} has train/ but no val/ folder")
             parts.setdefault("test", parts["val"])
         else:
             images, labels = _digits()[:2] if self.cfg.source == DataSource.digits else self._imagefolder(root)
-            idx = dict(zip(("train", "val", "test"), stratified_split(labels, self.cfg.val_fraction, self.cfg.test_fraction, self.cfg.split_seed)))
+            c = self.cfg
+            split = stratified_split(labels, c.val_fraction, c.test_fraction, c.split_seed)
+            idx = dict(zip(("train", "val", "test"), split, strict=True))
             parts = {name: ([images[i] for i in ids], [labels[i] for i in ids]) for name, ids in idx.items()}
         self.splits = {name: ImageSplit(imgs, labels, self.mode) for name, (imgs, labels) in parts.items()}
         if self.data_config:
@@ -157,7 +160,7 @@ class ImageDataModule(L.LightningDataModule):
         mean = torch.tensor(self.data_config["mean"]).view(1, -1, 1, 1)
         std = torch.tensor(self.data_config["std"]).view(1, -1, 1, 1)
         images = (x * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()  # (B, C, H, W) -> (B, H, W, C)
-        return [{"image": img, "label": self.class_names[int(c)]} for img, c in zip(images, y)]
+        return [{"image": img, "label": self.class_names[int(c)]} for img, c in zip(images, y, strict=True)]
 
 
 DataModule = ImageDataModule

@@ -61,4 +61,5 @@ def validate_data(cfg: DataConfig) -> None:
         if getattr(cfg, key) < 1:
             raise ConfigError(f"data.{key}: {getattr(cfg, key)} must be >= 1")
     if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1] <= 1:
-        raise ConfigError(f"data.augment.scale: {list(cfg.augment.scale)} must be [low, high] with 0 < low <= high <= 1")
+        scale = list(cfg.augment.scale)
+        raise ConfigError(f"data.augment.scale: {scale} must be [low, high] with 0 < low <= high <= 1")

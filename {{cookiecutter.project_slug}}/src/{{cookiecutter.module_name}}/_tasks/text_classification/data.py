@@ -51,7 +51,9 @@ def read_file(path: Path, source: TextSource, text_column: str, label_column: st
     return [str(r[text_column]) for r in rows], [str(r[label_column]) for r in rows]
 
 
-def train_tokenizer(texts: list[str], kind: TokenizerKind, vocab_size: int, min_frequency: int, lowercase: bool) -> Tokenizer:
+def train_tokenizer(
+    texts: list[str], kind: TokenizerKind, vocab_size: int, min_frequency: int, lowercase: bool
+) -> Tokenizer:
     """A WordPiece or BPE tokenizer fitted to `texts`, adding [CLS] ... [SEP] around each sequence.
 
     Token ids are made canonical (special tokens first, then the rest in sorted order), so equal
@@ -105,7 +107,8 @@ class TextDataModule(L.LightningDataModule):
         if len(self.class_names) < 2:
             raise ValueError(f"{cfg.path}: needs at least 2 classes in column {cfg.label_column!r}")
         self.num_classes = len(self.class_names)
-        ids = dict(zip(("train", "val", "test"), stratified_split(labels, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)))
+        split = stratified_split(labels, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)
+        ids = dict(zip(("train", "val", "test"), split, strict=True))
         self.splits = {name: [(texts[i], labels[i]) for i in idx] for name, idx in ids.items()}
         self.tokenizer = self._tokenizer()
 
@@ -163,7 +166,7 @@ class TextDataModule(L.LightningDataModule):
     # -- batches ---------------------------------------------------------------------------------------
 
     def collate(self, items: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        texts, labels = zip(*items)
+        texts, labels = zip(*items, strict=True)
         encoded = self.tokenizer.encode_batch(list(texts))
         ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)  # (B, T)
         mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.bool)  # (B, T)
@@ -186,7 +189,7 @@ class TextDataModule(L.LightningDataModule):
         """Rows of (text as the model sees it, after tokenization, and label)."""
         ids, _, y = batch
         texts = self.tokenizer.decode_batch(ids.tolist(), skip_special_tokens=True)
-        return [{"text": t, "label": self.class_names[int(c)]} for t, c in zip(texts, y)]
+        return [{"text": t, "label": self.class_names[int(c)]} for t, c in zip(texts, y, strict=True)]
 
 
 DataModule = TextDataModule

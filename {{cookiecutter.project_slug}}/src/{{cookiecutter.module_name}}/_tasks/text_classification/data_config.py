@@ -72,7 +72,8 @@ def validate_data(cfg: DataConfig) -> None:
 
     if cfg.source != TextSource.generated:
         if not cfg.path:
-            raise ConfigError(f"{USER_DATA_KEY}: required when data.source is {cfg.source.value} (a .{cfg.source.value} file)")
+            kind = cfg.source.value
+            raise ConfigError(f"{USER_DATA_KEY}: required when data.source is {kind} (a .{kind} file)")
         if not Path(cfg.path).is_file():
             raise ConfigError(f"{USER_DATA_KEY}: {cfg.path!r} is not a file")
     if cfg.tokenizer.kind == TokenizerKind.pretrained:

@@ -1,0 +1,171 @@
+"""Benchmark of baked projects: start-up, test-suite time, training-step overhead, and accuracy.
+
+    python benchmarks/bench_template.py [--tasks image_classification text_classification]
+                                        [--skip-accuracy] [--workdir DIR]
+
+For each task it bakes a project with the real cookiecutter CLI (labblocks from this checkout), installs
+it with `uv sync`, and measures, printing ratios against baselines taken in the same run:
+
+- `train --help` and a config error, wall time (median of 7) next to `python -c pass`;
+- the generated test suite, wall time of `pytest -q` (target <= 60 s on 2 cores);
+- a Lightning training step / a hand-written PyTorch step (benchmarks/step_ratio.py; target <= 1.03);
+- accuracy of the default config (image: >= 95% val acc; text: >= 90% for both backbones) and, for
+  text, a bag-of-words baseline on the same split.
+
+Takes several minutes per task. Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES = {"image_classification": "bench_image", "text_classification": "bench_text"}
+ROWS: list[tuple[str, str, str, str]] = []  # (check, measured, target, result)
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if done.returncode not in (0, 2):
+        sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
+def wall(cmd: list[str], cwd: Path, env: dict | None = None, repeat: int = 7) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, timeout=120)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def record(check: str, value: float, fmt: str, target: float | None, higher_is_better: bool = False) -> None:
+    if target is None:
+        ROWS.append((check, fmt.format(value), "info", "-"))
+        return
+    ok = value >= target if higher_is_better else value <= target
+    sign = ">=" if higher_is_better else "<="
+    ROWS.append((check, fmt.format(value), f"{sign} {fmt.format(target)}", "PASS" if ok else "FAIL"))
+
+
+def bake(task: str, workdir: Path) -> Path:
+    module = MODULES[task]
+    slug = module.replace("_", "-")
+    shutil.rmtree(workdir / slug, ignore_errors=True)
+    answers = [f"project_name={slug}", f"task={task}", "labblocks_source=path", f"labblocks_path={REPO / 'registry'}"]
+    run([sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(workdir), str(REPO), *answers], cwd=workdir)
+    project = workdir / slug
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.org"]
+    for git in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "baked"]):
+        run(["git", *git], cwd=project)
+    start = time.perf_counter()
+    run(["uv", "sync", "--quiet"], cwd=project)
+    record(f"{task}: uv sync (install)", time.perf_counter() - start, "{:.1f} s", None)
+    return project
+
+
+def final_metric(stdout: str, name: str) -> float:
+    match = re.search(rf"{re.escape(name)}:\s+([0-9.]+)", stdout)
+    if not match:
+        sys.exit(f"no {name} in the train output:\n{stdout[-2000:]}")
+    return float(match.group(1))
+
+
+def bench_task(task: str, workdir: Path, accuracy: bool) -> None:
+    project = bake(task, workdir)
+    module = MODULES[task]
+    py = str(project / ".venv" / "bin" / "python")
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+
+    base = wall([py, "-c", "pass"], project)
+    helped = wall([py, "-m", f"{module}.train", "--help"], project)
+    failed = wall([py, "-m", f"{module}.train", "optim.lrr=1"], project)
+    record(f"{task}: python -c pass", base, "{:.3f} s", None)
+    record(f"{task}: train --help", helped, "{:.3f} s", 0.5)
+    record(f"{task}: config error", failed, "{:.3f} s", 0.5)
+
+    start = time.perf_counter()
+    suite = run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, env=env, timeout=1800)
+    seconds = time.perf_counter() - start
+    summary = suite.stdout.strip().splitlines()[-1] if suite.stdout.strip() else "?"
+    if suite.returncode != 0:
+        sys.exit(f"the generated suite failed: {summary}\n{suite.stdout[-3000:]}")
+    record(f"{task}: generated test suite ({summary})", seconds, "{:.1f} s", 60.0)
+
+    ratio = json.loads(run([py, str(REPO / "benchmarks" / "step_ratio.py"), "--module", module], cwd=project,
+                           env=env).stdout.strip().splitlines()[-1])
+    record(f"{task}: hand-written step", ratio["plain_s_per_step"], "{:.3f} s", None)
+    record(f"{task}: Lightning step / plain step", ratio["ratio"], "{:.3f}x", 1.03)
+
+    if not accuracy:
+        return
+    experiments = [("default", [])] if task == "image_classification" else [("hf", []), ("core", ["-e", "core"])]
+    target = 0.95 if task == "image_classification" else 0.90
+    for name, args in experiments:
+        start = time.perf_counter()
+        out = run([py, "-m", f"{module}.train", "--name", f"acc-{name}", "--fresh", *args,
+                   "trainer.enable_progress_bar=false"], cwd=project, env=env).stdout
+        minutes = (time.perf_counter() - start) / 60
+        best = final_metric(out, "best val/acc")
+        record(f"{task} [{name}]: best val/acc", best, "{:.4f}", target, higher_is_better=True)
+        record(f"{task} [{name}]: test/acc", final_metric(out, "test/acc"), "{:.4f}", None)
+        record(f"{task} [{name}]: wall time", minutes, "{:.1f} min", 5.0)
+    if task == "text_classification":
+        bow = run([py, "-c", BOW_BASELINE.format(module=module)], cwd=project).stdout.strip().splitlines()[-1]
+        for name, value in json.loads(bow).items():
+            record(f"{task}: bag-of-words baseline, {name} val acc", value, "{:.4f}", None)
+
+
+BOW_BASELINE = """
+import json
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from {module}.config import load_config
+from {module}.runner import build_datamodule
+dm = build_datamodule(load_config(overrides=["run.output_dir=/tmp/bow-baseline"]))
+(tr_x, tr_y), (va_x, va_y) = [tuple(zip(*dm.splits[s])) for s in ("train", "val")]
+out = {{}}
+for name, vec, model in [
+    ("unigram logistic regression", CountVectorizer(), LogisticRegression(max_iter=2000)),
+    ("uni+bigram logistic regression", CountVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=2000)),
+    ("unigram MLP", CountVectorizer(), MLPClassifier((256,), max_iter=200, random_state=0)),
+]:
+    model.fit(vec.fit_transform(tr_x), tr_y)
+    out[name] = float(model.score(vec.transform(va_x), va_y))
+print(json.dumps(out))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="+", default=list(MODULES), choices=list(MODULES))
+    parser.add_argument("--skip-accuracy", action="store_true", help="skip the full training runs")
+    parser.add_argument("--workdir", default=str(REPO / ".scratch" / "bench"))
+    args = parser.parse_args()
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for task in args.tasks:
+        bench_task(task, workdir, accuracy=not args.skip_accuracy)
+    width = max(len(r[0]) for r in ROWS)
+    print(f"\n{'check':<{width}}  {'measured':>12}  {'target':>10}  result")
+    print("-" * (width + 36))
+    for check, measured, target, result in ROWS:
+        print(f"{check:<{width}}  {measured:>12}  {target:>10}  {result}")
+    failed = sum(r[3] == "FAIL" for r in ROWS)
+    print(f"\n{failed} of {sum(r[3] != '-' for r in ROWS)} checks failed; total {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

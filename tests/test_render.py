@@ -1,0 +1,301 @@
+"""Render-only bakes over the template's options: which files exist, that nothing is left unrendered, that
+every Python, YAML and TOML file parses, that the dependencies follow the answers, and that ruff is clean.
+
+The full product task x logger x license x github_actions x labblocks_source x python_version is 576 bakes:
+this module took 165 s with it on the 2-core dev machine, too slow next to the other fast tests (the budget
+for all of them is about 3 minutes). Instead the full product of
+task x logger x github_actions x labblocks_source is baked, and license and python_version are cycled
+through those combinations (`test_cycled_answers_cover_every_choice` checks every value appears several
+times and in varied pairs). RENDER_FULL_PRODUCT=1 bakes the full product.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+import yaml
+from _helpers import (
+    CONTEXT,
+    DEFAULT_MODULE,
+    DEFAULT_SLUG,
+    MODULE_DIR,
+    REGISTRY,
+    REPO,
+    TASK_PARENTS,
+    TEMPLATE,
+    bake,
+    choices,
+    load_toml,
+    relative_files,
+    task_implemented,
+    task_marks,
+    tomllib,
+    unrendered_lines,
+)
+from packaging.requirements import Requirement
+
+VERSION = CONTEXT["labblocks_version"]
+INDEX_URL = "https://packages.example.org/simple/"
+# The labblocks extra that brings each task's model adapter.
+TASK_EXTRA = {"image_classification": "timm", "text_classification": "hf"}
+LICENSE_MARKERS = {
+    "MIT": ("MIT License", "Permission is hereby granted, free of charge"),
+    "Apache-2.0": ("Licensed under the Apache License, Version 2.0", "http://www.apache.org/licenses/LICENSE-2.0"),
+    "BSD-3-Clause": ("BSD 3-Clause License", "Redistribution and use in source and binary forms"),
+    "Proprietary": ("All rights reserved.", "proprietary and confidential"),
+}
+SPDX = {"MIT": "MIT", "Apache-2.0": "Apache-2.0", "BSD-3-Clause": "BSD-3-Clause",
+        "Proprietary": "LicenseRef-Proprietary"}
+AUTHOR = "Ada Lovelace"
+LONG_NAME = "Self Supervised Pretraining Of Vision Transformers Lab"
+
+
+class Combo(NamedTuple):
+    task: str
+    logger: str
+    github_actions: bool
+    source: str
+    license: str
+    python: str
+    index_url: str
+
+    @property
+    def id(self) -> str:
+        gha = "gha" if self.github_actions else "nogha"
+        index = "-custom-index" if self.index_url else ""
+        return f"{self.task}-{self.logger}-{gha}-{self.source}{index}-{self.license}-py{self.python}"
+
+    def answers(self) -> dict[str, Any]:
+        return {
+            "task": self.task, "logger": self.logger, "github_actions": self.github_actions,
+            "labblocks_source": self.source, "license": self.license, "python_version": self.python,
+            "labblocks_index_url": self.index_url, "author_name": AUTHOR,
+            "labblocks_path": str(REGISTRY) if self.source == "path" else "",
+        }
+
+
+def make_combos(full: bool) -> list[Combo]:
+    """The full product of the main axes, with license, python_version and the index URL cycled through it;
+    with `full`, the full product of every axis."""
+    licenses, pythons = choices("license"), choices("python_version")
+    main_axes = (choices("task"), choices("logger"), (True, False), choices("labblocks_source"))
+    combos = []
+    if full:
+        for i, (task, logger, gha, source, license_, python) in enumerate(
+            itertools.product(*main_axes, licenses, pythons)
+        ):
+            combos.append(Combo(task, logger, gha, source, license_, python,
+                                INDEX_URL if source == "index" and i % 2 else ""))
+        return combos
+    for i, (task, logger, gha, source) in enumerate(itertools.product(*main_axes)):
+        license_ = licenses[i % len(licenses)]
+        python = pythons[(i + i // len(licenses)) % len(pythons)]  # shifted, so license/python pairs vary
+        index_url = INDEX_URL if source == "index" and i % 2 else ""
+        combos.append(Combo(task, logger, gha, source, license_, python, index_url))
+    return combos
+
+
+COMBOS = make_combos(full=os.environ.get("RENDER_FULL_PRODUCT") == "1")
+RUNNABLE = [c for c in COMBOS if task_implemented(c.task)]
+PARAMS = [pytest.param(c, id=c.id, marks=task_marks(c.task)) for c in COMBOS]
+
+
+@pytest.fixture(scope="module")
+def baked(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Combo], Path]:
+    """`baked(combo)`: the project baked for combo, baked once per module."""
+    root = tmp_path_factory.mktemp("render")
+    cache: dict[Combo, Path] = {}
+
+    def get(combo: Combo) -> Path:
+        if combo not in cache:
+            cache[combo] = bake(root / combo.id, **combo.answers())
+        return cache[combo]
+
+    return get
+
+
+def module_of(project: Path) -> str:
+    (module,) = [p.name for p in (project / "src").iterdir() if p.is_dir()]
+    return module
+
+
+def expected_files(combo: Combo, module: str) -> set[str]:
+    """The template's files as the answers should leave them: the chosen task's `_tasks/<task>/` files moved up
+    (placeholders named .keep dropped), other tasks' files gone, and .github only with GitHub Actions."""
+    expected = set()
+    for rel in relative_files(TEMPLATE):
+        for parent in TASK_PARENTS:
+            prefix = f"{parent}/_tasks/"
+            if rel.startswith(prefix):
+                task, _, rest = rel[len(prefix):].partition("/")
+                rel = f"{parent}/{rest}" if task == combo.task and Path(rest).name != ".keep" else ""
+                break
+        if not rel or (rel.startswith(".github/") and not combo.github_actions):
+            continue
+        expected.add(rel.replace(MODULE_DIR, module))
+    return expected
+
+
+@pytest.mark.parametrize("combo", PARAMS)
+def test_files_present_and_absent(baked: Callable[[Combo], Path], combo: Combo) -> None:
+    project = baked(combo)
+    module = module_of(project)
+    assert project.name == DEFAULT_SLUG and module == DEFAULT_MODULE
+    files = relative_files(project)
+    assert files == expected_files(combo, module)
+    for moved in (f"src/{module}/data.py", f"src/{module}/data_config.py", "tests/test_data.py",
+                  "configs/default.yaml"):
+        assert moved in files
+    assert not [p for p in project.rglob("*") if p.name == "_tasks" or p.name == ".keep"]
+    assert ((project / ".github" / "workflows" / "ci.yml").is_file()) is combo.github_actions
+    assert (project / ".github").exists() is combo.github_actions
+
+
+@pytest.mark.parametrize("combo", PARAMS)
+def test_nothing_left_unrendered(baked: Callable[[Combo], Path], combo: Combo) -> None:
+    project = baked(combo)
+    leftovers = {}
+    for path in project.rglob("*"):
+        rel = path.relative_to(project).as_posix()
+        assert "{" not in rel and "cookiecutter" not in rel, rel
+        if path.is_file():
+            lines = unrendered_lines(path.read_text(encoding="utf-8"))
+            if lines:
+                leftovers[rel] = lines
+    assert not leftovers
+    if combo.github_actions:
+        workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text(encoding="utf-8"))
+        assert workflow["jobs"]["gpu"]["if"] == "${{ vars.RUN_GPU_JOB == 'true' }}"
+
+
+@pytest.mark.parametrize("combo", PARAMS)
+def test_every_python_yaml_and_toml_file_parses(baked: Callable[[Combo], Path], combo: Combo) -> None:
+    project = baked(combo)
+    counts = {".py": 0, ".yaml": 0, ".toml": 0}
+    for path in sorted(project.rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            compile(text, str(path), "exec", dont_inherit=True)
+            counts[".py"] += 1
+        elif path.suffix in (".yaml", ".yml"):
+            list(yaml.safe_load_all(text))
+            counts[".yaml"] += 1
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+            counts[".toml"] += 1
+    assert counts[".py"] >= 15 and counts[".yaml"] >= 6 and counts[".toml"] == 1, counts
+
+
+@pytest.mark.parametrize("combo", PARAMS)
+def test_pyproject_follows_the_answers(baked: Callable[[Combo], Path], combo: Combo) -> None:
+    project = baked(combo)
+    pyproject = load_toml(project / "pyproject.toml")
+    meta = pyproject["project"]
+    assert meta["name"] == DEFAULT_SLUG
+    assert meta["requires-python"] == f">={combo.python}"
+    assert meta["license"] == SPDX[combo.license]
+    assert meta["authors"] == [{"name": AUTHOR, "email": "you@example.com"}]
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + combo.python.replace(".", "")
+    assert (project / ".python-version").read_text(encoding="utf-8").strip() == combo.python
+
+    deps = [Requirement(d) for d in meta["dependencies"]]
+    names = [d.name for d in deps]
+    assert ("tensorboard" in names) is (combo.logger == "tensorboard")
+    (labblocks,) = [d for d in deps if d.name == "labblocks"]
+    assert {"lightning", TASK_EXTRA[combo.task]} <= labblocks.extras
+    sources = pyproject["tool"].get("uv", {}).get("sources", {})
+    if combo.source == "git":
+        assert labblocks.url == f"git+{REPO.as_uri()}@labblocks-v{VERSION}#subdirectory=registry"
+        assert not str(labblocks.specifier) and "labblocks" not in sources
+    elif combo.source == "path":
+        assert labblocks.url == REGISTRY.as_uri()
+        assert sources["labblocks"] == {"path": str(REGISTRY), "editable": True}
+    else:
+        assert labblocks.url is None and str(labblocks.specifier) == f"~={VERSION}"
+        indexes = pyproject["tool"].get("uv", {}).get("index", [])
+        if combo.index_url:
+            assert [i["url"] for i in indexes] == [combo.index_url]
+            assert sources["labblocks"] == {"index": indexes[0]["name"]}
+        else:
+            assert not indexes and "labblocks" not in sources
+
+
+@pytest.mark.parametrize("combo", PARAMS)
+def test_logger_license_and_readme(baked: Callable[[Combo], Path], combo: Combo) -> None:
+    project = baked(combo)
+    config = yaml.safe_load((project / "configs" / "default.yaml").read_text(encoding="utf-8"))
+    assert config["logger"]["kind"] == combo.logger
+    license_text = (project / "LICENSE").read_text(encoding="utf-8")
+    for name, markers in LICENSE_MARKERS.items():
+        for marker in markers:
+            assert (marker in license_text) is (name == combo.license), (name, marker)
+    (copyright_line,) = [line for line in license_text.splitlines() if line.startswith("Copyright")]
+    assert AUTHOR in copyright_line
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# Digits Lab\n\nA PyTorch Lightning research project.\n")
+    assert f"Python {combo.python}+" in readme
+
+
+def test_cycled_answers_cover_every_choice() -> None:
+    """Every value of every choice prompt is baked by the runnable combinations, the cycled ones repeatedly."""
+    for key, field in [("task", "task"), ("logger", "logger"), ("labblocks_source", "source"),
+                       ("license", "license"), ("python_version", "python")]:
+        seen = [getattr(c, field) for c in COMBOS]
+        assert set(seen) == set(choices(key)), key
+        if key in ("license", "python_version"):
+            runnable = [getattr(c, field) for c in RUNNABLE]
+            assert all(runnable.count(v) >= 3 for v in choices(key)), (key, runnable)
+    assert len({(c.license, c.python) for c in RUNNABLE}) >= 8
+
+
+def test_ruff_is_clean_on_every_bake(baked: Callable[[Combo], Path], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One ruff run over all baked projects; each project is checked with the config in its own pyproject.
+    One more bake has a long package name, whose every `import <module>` line must still fit."""
+    projects = [baked(c) for c in RUNNABLE]
+    root = projects[0].parents[1]  # every bake lies in <root>/<combo id>/<slug>
+    # The longest package name the hook allows (32 characters) is the worst case for line lengths.
+    projects.append(bake(root / "long-name", project_name=LONG_NAME, module_name="self_supervised_vit_pretraining1"))
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise",
+                           *(str(p.relative_to(root)) for p in projects)], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    report = proc.stdout if len(proc.stdout) < 8000 else proc.stdout[:6000] + "\n...\n" + proc.stdout[-1500:]
+    assert proc.returncode == 0, report + proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("where", ["absolute", "dot", "relative"])
+def test_auto_git_url_from_a_local_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """labblocks_git_url=auto with a local template renders a git+file:// URL of the template folder, however
+    the template path was typed (`cookiecutter /abs/path`, `cookiecutter .`, `cookiecutter ../name`)."""
+    template = {"absolute": str(REPO), "dot": ".", "relative": REPO.name}[where]
+    monkeypatch.chdir(REPO.parent if where == "relative" else REPO)
+    project = bake(tmp_path / "out", template=template, labblocks_source="git", labblocks_git_url="auto")
+    deps = [Requirement(d) for d in load_toml(project / "pyproject.toml")["project"]["dependencies"]]
+    (labblocks,) = [d for d in deps if d.name == "labblocks"]
+    assert labblocks.url == f"git+{REPO.as_uri()}@labblocks-v{VERSION}#subdirectory=registry"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/acme/research-template", "git+https://github.com/acme/research-template"),
+        ("https://gitlab.example.org/acme/tmpl.git", "git+https://gitlab.example.org/acme/tmpl.git"),
+        ("git@github.com:acme/research-template.git", "git+ssh://git@github.com/acme/research-template.git"),
+        ("ssh://git@example.org/acme/tmpl.git", "git+ssh://git@example.org/acme/tmpl.git"),
+        ("file:///srv/git/tmpl", "git+file:///srv/git/tmpl"),
+    ],
+    ids=["https", "https-dotgit", "scp-style", "ssh", "file"],
+)
+def test_explicit_git_url(tmp_path: Path, url: str, expected: str) -> None:
+    project = bake(tmp_path, labblocks_source="git", labblocks_git_url=url)
+    deps = [Requirement(d) for d in load_toml(project / "pyproject.toml")["project"]["dependencies"]]
+    (labblocks,) = [d for d in deps if d.name == "labblocks"]
+    assert labblocks.url == f"{expected}@labblocks-v{VERSION}#subdirectory=registry"
