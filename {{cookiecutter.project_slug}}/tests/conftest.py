@@ -17,10 +17,11 @@ os.environ.setdefault("WANDB_SILENT", "true")
 @pytest.fixture
 def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     """`make_cfg(*overrides, name=..., experiments=[...])`: configs/experiment/fast.yaml (after any other
-    experiments given), writing runs under tmp_path."""
+    experiments given), writing runs under tmp_path. In-process runs log to CSV: W&B keeps per-process
+    state, so the W&B runs of the tests (test_train_e2e, test_sweep) are the only ones in their process."""
 
     def make(*overrides: str, name: str = "test", experiments: tuple[str, ...] = ()) -> DictConfig:
-        flags = {"run.output_dir": str(tmp_path / "runs"), "run.name": name}
+        flags = {"run.output_dir": str(tmp_path / "runs"), "run.name": name, "logger.kind": "csv"}
         return load_config(experiment=[*experiments, "fast"], flags=flags, overrides=list(overrides))
 
     return make
