@@ -141,6 +141,33 @@ def _fail(where: str, label: str, want: object, got: object, shape: tuple, spec:
     )
 
 
+class Checker:
+    """One parsed spec with its error prefix, ready to check shapes call after call. Specs without a
+    variadic dimension or expressions (the common case) take a tight loop; the rest go to `match`."""
+
+    __slots__ = ("spec", "dims", "where", "simple")
+
+    def __init__(self, spec: str, dims: tuple[Dim, ...], where: str):
+        self.spec, self.dims, self.where = spec, dims, where
+        codes = {"fixed": 0, "name": 1, "any": 2}
+        simple = all(d.kind in codes for d in dims)
+        self.simple = tuple((codes[d.kind], d.label, d.value) for d in dims) if simple else None
+
+    def __call__(self, shape: tuple[int, ...], bound: dict) -> None:
+        simple = self.simple
+        if simple is None or len(shape) != len(simple):
+            match(self.dims, self.spec, tuple(shape), bound, self.where)
+            return
+        for (code, label, value), size in zip(simple, shape):  # noqa: B905 - lengths checked above
+            if code == 0:
+                if size != value:
+                    _fail(self.where, label, value, size, tuple(shape), self.spec)
+            elif code == 1:
+                want = bound.setdefault(label, size)
+                if want != size:
+                    _fail(self.where, label, want, size, tuple(shape), self.spec)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Contracts
 
@@ -159,16 +186,20 @@ class Contract:
 
     def bind(self, key: str, args: dict[str, Any]) -> BoundContract:
         """Fill `{param}` from the resolved constructor arguments."""
-        ins = {k: (s, parse_spec(s, args, f"{key} input {k}")) for k, s in self.inputs.items()}
+
+        def checker(spec: str, where: str) -> Checker:
+            return Checker(spec, parse_spec(spec, args, where), where)
+
+        ins = {k: checker(s, f"{key} input {k}") for k, s in self.inputs.items()}
         outs: Any
         if self.outputs is None:
             outs = None
         elif isinstance(self.outputs, str):
-            outs = (self.outputs, parse_spec(self.outputs, args, f"{key} output"))
+            outs = checker(self.outputs, f"{key} output")
         elif isinstance(self.outputs, dict):
-            outs = {k: (s, parse_spec(s, args, f"{key} output {k}")) for k, s in self.outputs.items()}
+            outs = {k: checker(s, f"{key} output {k}") for k, s in self.outputs.items()}
         else:
-            outs = [(s, parse_spec(s, args, f"{key} output {i}")) for i, s in enumerate(self.outputs)]
+            outs = [checker(s, f"{key} output {i}") for i, s in enumerate(self.outputs)]
         return BoundContract(key, ins, outs, dict(self.dtypes))
 
 
@@ -177,32 +208,33 @@ class BoundContract:
     """A contract with its arguments filled in; checks one call at a time."""
 
     key: str
-    inputs: dict[str, tuple[str, tuple[Dim, ...]]]
-    outputs: Any
+    inputs: dict[str, Checker]
+    outputs: Checker | dict[str, Checker] | list[Checker] | None
     dtypes: dict[str, str]
 
     def check_inputs(self, values: dict[str, Any]) -> dict:
+        """Check the given input tensors (None is skipped); returns the named sizes they bind."""
         bound: dict = {}
-        for name, (spec, dims) in self.inputs.items():
+        for name, check in self.inputs.items():
             v = values.get(name)
             if v is not None:
-                match(dims, spec, tuple(v.shape), bound, f"{self.key} input {name}")
+                check(v.shape, bound)
         return bound
 
     def check_outputs(self, out: Any, bound: dict) -> None:
         o = self.outputs
         if o is None:
             return
-        if isinstance(o, tuple):
-            match(o[1], o[0], tuple(out.shape), bound, f"{self.key} output")
+        if isinstance(o, Checker):
+            o(out.shape, bound)
         elif isinstance(o, dict):
-            for name, (spec, dims) in o.items():
-                match(dims, spec, tuple(out[name].shape), bound, f"{self.key} output {name}")
+            for name, check in o.items():
+                check(out[name].shape, bound)
         else:
             if len(out) != len(o):
                 raise ShapeError(f"{self.key} output: expected {len(o)} tensors, got {len(out)}")
-            for i, ((spec, dims), t) in enumerate(zip(o, out, strict=True)):
-                match(dims, spec, tuple(t.shape), bound, f"{self.key} output {i}")
+            for check, t in zip(o, out, strict=True):
+                check(t.shape, bound)
 
     def example_inputs(self, dims: dict[str, int] | None = None, device: Any = "cpu") -> dict[str, Any]:
         """Tensors that satisfy the input specs, with sizes from `dims` for named dimensions."""
@@ -210,9 +242,9 @@ class BoundContract:
 
         sizes = {**DEFAULT_DIMS, **(dims or {})}
         out = {}
-        for name, (_spec, parsed) in self.inputs.items():
+        for name, check in self.inputs.items():
             shape = []
-            for d in parsed:
+            for d in check.dims:
                 if d.kind == "fixed":
                     shape.append(d.value)
                 elif d.kind == "var":
@@ -238,8 +270,8 @@ class ShapeHooks:
         import torch
 
         self.contract = contract
-        self.positions = [
-            (forward_params.index(n) if n in forward_params else -1, n) for n in contract.inputs
+        self.inputs = [
+            (forward_params.index(n) if n in forward_params else -1, n, check) for n, check in contract.inputs.items()
         ]
         self._is_compiling = torch.compiler.is_compiling
         self._bound: dict = {}
@@ -247,8 +279,12 @@ class ShapeHooks:
     def pre(self, module: Any, args: tuple, kwargs: dict) -> None:
         if self._is_compiling():
             return None
-        values = {n: (args[i] if 0 <= i < len(args) else kwargs.get(n)) for i, n in self.positions}
-        self._bound = self.contract.check_inputs(values)
+        bound: dict = {}
+        for i, name, check in self.inputs:
+            v = args[i] if 0 <= i < len(args) else kwargs.get(name)
+            if v is not None:
+                check(v.shape, bound)
+        self._bound = bound
         return None
 
     def post(self, module: Any, args: tuple, kwargs: dict, output: Any) -> None:

@@ -46,11 +46,11 @@ class ClassificationHead(nn.Module):
             pooled = x[:, 0]  # (B, N, D) -> (B, D)
         elif self.pool == "max":
             if mask is not None:
-                x = x.masked_fill(~mask[..., None], torch.finfo(x.dtype).min)
+                x = x.masked_fill(~mask.unsqueeze(-1), torch.finfo(x.dtype).min)
             pooled = x.amax(dim=1)  # (B, N, D) -> (B, D)
         elif mask is None:
             pooled = x.mean(dim=1)  # (B, N, D) -> (B, D)
         else:
-            m = mask[..., None].to(x.dtype)  # (B, N) -> (B, N, 1)
+            m = mask.unsqueeze(-1).to(x.dtype)  # (B, N) -> (B, N, 1)
             pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)  # (B, N, D) -> (B, D)
         return self.fc(F.dropout(self.norm(pooled), self.dropout, self.training))  # (B, D) -> (B, K)
