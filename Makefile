@@ -29,8 +29,8 @@ demo: .venv/.synced  ## bake a project with default answers, install it, train i
 test: .venv/.synced  ## every test: labblocks, template renders, hooks, property tests, full bakes
 	WANDB_MODE=disabled $(UV) run pytest -q
 
-test-fast: .venv/.synced  ## everything but the full bake-install-run tests
-	WANDB_MODE=disabled $(UV) run pytest -q -m "not slow"
+test-fast: .venv/.synced  ## quick: no full bake-install-run tests, renders of a covering subset of options
+	RENDER_FULL_PRODUCT=0 WANDB_MODE=disabled $(UV) run pytest -q -m "not slow"
 
 lint: .venv/.synced  ## ruff over labblocks, hooks, tests and benchmarks
 	$(UV) run ruff check registry hooks tests benchmarks local_extensions.py

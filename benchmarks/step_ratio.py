@@ -6,9 +6,11 @@ Run with the baked project's interpreter (bench_template.py does this):
 
 Both sides use the project's own model, DataModule and optimizer (`configure_optimizers`, so the same
 AdamW, parameter groups and LR schedule), gradient clipping as configured, and the same batches. The
-Lightning side is the project's real trainer (callbacks, logging, checkpointing, W&B disabled). Each
-side times `--steps` steps after `--warmup` steps, wall clock, data loading included; sides alternate
-over `--rounds` rounds. Prints one JSON line.
+Lightning side is the project's real trainer (callbacks, logging, checkpointing, W&B disabled). A step is
+the wall time from one batch's start to the next one's, data loading included; each side reports the
+median step after `--warmup` steps, so the once-per-epoch work (checkpoints, validation) that a
+hand-written loop would also have to do is not counted as step time. Sides alternate over `--rounds`
+rounds, alternating which goes first. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def main() -> None:
     parser.add_argument("--module", required=True)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
 
@@ -48,22 +50,21 @@ def main() -> None:
         return config.load_config(overrides=overrides)
 
     class Clock(L.Callback):
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-            if trainer.global_step == args.warmup:
-                self.start = time.perf_counter()
+        def __init__(self) -> None:
+            self.starts: list[float] = []
 
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-            if trainer.global_step == total:
-                self.seconds = time.perf_counter() - self.start
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            self.starts.append(time.process_time())
+
+    def steady_step(starts: list[float]) -> float:
+        steps = [b - a for a, b in zip(starts[args.warmup:], starts[args.warmup + 1:])]  # noqa: B905
+        return statistics.median(steps)
 
     def lightning_run(i: int) -> float:
         clock = Clock()
         cfg = make_cfg(f"lightning{i}")
-        cfg.trainer.limit_val_batches = 0.0  # time training steps only; validation is not part of a step
-        cfg.checkpoint.monitor = "train/loss"
-        cfg.checkpoint.mode = "min"
         runner.train(cfg, extra_callbacks=[clock], test=False)
-        return clock.seconds / args.steps
+        return steady_step(clock.starts)
 
     def plain_run(i: int) -> float:
         cfg = make_cfg(f"plain{i}")
@@ -76,12 +77,17 @@ def main() -> None:
         opt, sched = opt_cfg["optimizer"], opt_cfg["lr_scheduler"]["scheduler"]
         criterion, clip = module.criterion, cfg.trainer.gradient_clip_val
         net = module.net.train()
-        step, start = 0, 0.0
-        while step < total:
-            for x_and_y in dm.train_dataloader():
-                if step == args.warmup:
-                    start = time.perf_counter()
-                *inputs, y = x_and_y
+        starts: list[float] = []
+        for _epoch in range(total):
+            loader = dm.train_dataloader()
+            loader.sampler.set_epoch(_epoch)
+            batches = iter(loader)
+            while True:
+                starts.append(time.process_time())
+                batch = next(batches, None)
+                if batch is None or len(starts) > total:
+                    break
+                *inputs, y = batch
                 loss = criterion(net(*inputs), y)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -89,15 +95,19 @@ def main() -> None:
                     torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
                 opt.step()
                 sched.step()
-                step += 1
-                if step == total:
-                    break
-        return (time.perf_counter() - start) / args.steps
+            if len(starts) > total:
+                break
+            starts.pop()  # the end-of-epoch probe is not a batch start
+        return steady_step(starts[:total])
 
     lightning, plain = [], []
-    for i in range(args.rounds):
-        lightning.append(lightning_run(i))
-        plain.append(plain_run(i))
+    for i in range(args.rounds):  # alternate which side goes first, so drift in machine speed cancels
+        if i % 2 == 0:
+            lightning.append(lightning_run(i))
+            plain.append(plain_run(i))
+        else:
+            plain.append(plain_run(i))
+            lightning.append(lightning_run(i))
     result = {
         "lightning_s_per_step": statistics.median(lightning),
         "plain_s_per_step": statistics.median(plain),

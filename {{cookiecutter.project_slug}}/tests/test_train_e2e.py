@@ -45,10 +45,12 @@ def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
         assert (rd / "csv" / "version_0" / "metrics.csv").read_text().count("val/acc") >= 1
 
     # The same command with one more epoch resumes from last.ckpt (and continues the same W&B run).
-    out = train_cli(*args, "--max-epochs", "2").stdout
-    assert f"resumed from:    {last}" in out
-    assert "config changed on resume: trainer.max_epochs: 1 -> 2" in out
+    first_steps = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
+    again = train_cli(*args, "--max-epochs", "2")
+    assert f"resumed from:    {last}" in again.stdout
+    assert f"Restored all states from the checkpoint at {last}" in again.stdout + again.stderr
+    assert "config changed on resume: trainer.max_epochs: 1 -> 2" in again.stdout
     ckpt = torch.load(last, map_location="cpu", weights_only=True)
-    assert ckpt["epoch"] == 1 and ckpt["config"]["trainer"]["max_epochs"] == 2
+    assert ckpt["global_step"] == 2 * first_steps and ckpt["config"]["trainer"]["max_epochs"] == 2
     if LOGGER == "wandb":
         assert len(list((rd / "wandb").glob(f"offline-run-*-{run_id}"))) == 2

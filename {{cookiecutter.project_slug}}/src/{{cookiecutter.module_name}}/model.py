@@ -74,10 +74,11 @@ class Classifier(L.LightningModule):
         groups = [{"params": decay, "weight_decay": o.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
         name = _name(o.name)
         if name == "sgd":
-            opt = torch.optim.SGD(groups, lr=o.lr, momentum=o.momentum, nesterov=True)
+            opt = torch.optim.SGD(groups, lr=o.lr, momentum=o.momentum, nesterov=True, foreach=True)
         else:
             cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-            opt = cls(groups, lr=o.lr, betas=tuple(o.betas))
+            fused = all(p.device.type in ("cpu", "cuda") for p in self.parameters())  # one kernel per step
+            opt = cls(groups, lr=o.lr, betas=tuple(o.betas), fused=fused or None)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
         sched = _name(s.name)
         if sched == "onecycle":

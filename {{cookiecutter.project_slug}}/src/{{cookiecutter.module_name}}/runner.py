@@ -151,7 +151,7 @@ def build_callbacks(
             monitor=ck.monitor,
             mode=_value(ck.mode),
             save_top_k=ck.save_top_k,
-            save_last=True,
+            save_last=True,  # a full copy: "link" would point at the newest top-k file, not the newest state
             every_n_epochs=ck.every_n_epochs,
         ),
         RNGState(),
@@ -160,7 +160,11 @@ def build_callbacks(
     ]
     es = cfg.early_stopping
     if es.enabled:
-        stopper = EarlyStopping(monitor=es.monitor, mode=_value(es.mode), patience=es.patience, min_delta=es.min_delta)
+        # Checked after validation only: a run cut short by trainer.max_steps mid-epoch has no val metric.
+        stopper = EarlyStopping(
+            monitor=es.monitor, mode=_value(es.mode), patience=es.patience, min_delta=es.min_delta,
+            check_on_train_epoch_end=False,
+        )
         callbacks.append(stopper)
     if logger is not None:
         callbacks.append(LearningRateMonitor(logging_interval="step"))
