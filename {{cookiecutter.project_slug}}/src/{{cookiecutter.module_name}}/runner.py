@@ -230,23 +230,30 @@ class RunResult:
         return None if score is None else float(score)
 
     def summary(self) -> str:
+        """What the run produced and where it went, one `label: value` per line."""
         ck = self.checkpoint_callback
-        lines = ["", f"run directory:   {self.run_dir}"]
+        rows = [("run directory", _short(self.run_dir))]
         if self.resumed_from:
-            lines.append(f"resumed from:    {self.resumed_from}")
-        for change in self.config_changes:
-            lines.append(f"config changed on resume: {change}")
+            rows.append(("resumed from", _short(self.resumed_from)))
+        rows += [("config changed on resume", change) for change in self.config_changes]
         best = self.best_val_acc
-        lines.append(f"best {ck.monitor}: {best:.4f}" if best is not None else f"best {ck.monitor}: n/a")
-        for key, value in sorted(self.test_metrics.items()):
-            lines.append(f"{key}:        {value:.4f}")
-        lines.append(f"best checkpoint: {ck.best_model_path or 'none'}")
-        lines.append(f"last checkpoint: {last_checkpoint(self.run_dir) or 'none'}")
+        rows.append((f"best {ck.monitor}", f"{best:.4f}" if best is not None else "n/a"))
+        rows += [(key, f"{value:.4f}") for key, value in sorted(self.test_metrics.items())]
+        rows.append(("best checkpoint", _short(ck.best_model_path) if ck.best_model_path else "none"))
+        last = last_checkpoint(self.run_dir)
+        rows.append(("last checkpoint", _short(last) if last else "none"))
         if self.wandb_dir is not None:
-            lines.append(f"W&B run ({self.wandb_mode}): {self.wandb_dir}")
+            rows.append((f"W&B run ({self.wandb_mode})", _short(self.wandb_dir)))
             if self.wandb_mode == "offline":
-                lines.append(f"  upload with:   wandb sync {self.wandb_dir}")
-        return "\n".join(lines)
+                rows.append(("upload it with", f"wandb sync {_short(self.wandb_dir)}"))
+        width = max(len(label) for label, _ in rows) + 1
+        return "\n" + "\n".join(f"{label + ':':<{width}} {value}" for label, value in rows)
+
+
+def _short(path: str | Path) -> str:
+    """`path` relative to the working directory when it is inside it."""
+    p = Path(path).absolute()
+    return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
 
 
 def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
