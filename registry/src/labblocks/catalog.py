@@ -33,13 +33,7 @@ def _entry(info: BlockInfo) -> list[str]:
     lines.append("")
     for name, spec in info.inputs.items():
         lines.append(f"- input `{name}`: {info.dtypes.get(name, 'float')} `{spec}`")
-    outs = info.outputs
-    if isinstance(outs, dict):
-        outs_text = ", ".join(f"`{k}`: `{v}`" for k, v in outs.items())
-    elif isinstance(outs, list):
-        outs_text = ", ".join(f"`{v}`" for v in outs)
-    else:
-        outs_text = f"`{outs}`"
+    outs_text = info.outputs_text("`{}`")
     note = " (depends on the arguments; see the docstring)" if info.dynamic_contract else ""
     lines.append(f"- output: {outs_text}{note}")
     lines.append(f"- versions: {', '.join(info.versions)}; tags: {', '.join(info.tags) or '-'}")

@@ -174,18 +174,21 @@ class BlockInfo:
     target: str
     dynamic_contract: bool = False
 
+    def outputs_text(self, wrap: str) -> str:
+        """The output spec(s) as text, each spec formatted with `wrap` (e.g. "[{}]")."""
+        outs = self.outputs
+        if isinstance(outs, dict):
+            return ", ".join(f"{k}: {wrap.format(v)}" for k, v in outs.items())
+        if isinstance(outs, list):
+            return ", ".join(wrap.format(v) for v in outs)
+        return wrap.format(outs)
+
     def __str__(self) -> str:
         lines = [f"{self.key}  {self.summary}", f"  signature: {self.signature}", "  inputs:"]
         for name, spec in self.inputs.items():
             dtype = self.dtypes.get(name, "float")
             lines.append(f"    {name}: {dtype}[{spec}]")
-        outs = self.outputs
-        if isinstance(outs, dict):
-            outs = ", ".join(f"{k}: [{v}]" for k, v in outs.items())
-        elif isinstance(outs, list):
-            outs = ", ".join(f"[{v}]" for v in outs)
-        else:
-            outs = f"[{outs}]"
+        outs = self.outputs_text("[{}]")
         note = "  (depends on arguments; see the docstring)" if self.dynamic_contract else ""
         lines += [f"  output: {outs}{note}", f"  versions: {', '.join(self.versions)}"]
         lines.append(f"  tags: {', '.join(self.tags) or '-'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -59,3 +60,14 @@ def load(args: argparse.Namespace, extra: tuple = ()) -> Any:
     from {{cookiecutter.module_name}}.config import load_config
 
     return load_config(args.config, args.experiment, flags(args), args.overrides, extra)
+
+
+def load_or_report(args: argparse.Namespace, extra: tuple = ()) -> Any | None:
+    """The validated config, or None after printing the config error (the caller exits with 2)."""
+    from {{cookiecutter.module_name}}.config import ConfigError
+
+    try:
+        return load(args, extra)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return None

@@ -1,11 +1,12 @@
-"""Data plumbing shared by every task: fixed stratified splits and loaders that never touch the
-global RNG (so a resumed run sees the same batches as an uninterrupted one)."""
+"""Data plumbing shared by every task: fixed stratified splits, and a DataModule base whose loaders
+never touch the global RNG (so a resumed run sees the same batches as an uninterrupted one)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import lightning as L
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
@@ -51,3 +52,26 @@ def seeded_loader(
         pin_memory=torch.cuda.is_available(),
         generator=torch.Generator().manual_seed(seed),
     )
+
+
+class SplitDataModule(L.LightningDataModule):
+    """Loaders over fixed splits: subclasses fill `self.splits` ({"train", "val", "test"} -> dataset) and
+    set `cfg` (with batch_size and num_workers), `seed` and, if batches need one, `collate_fn`."""
+
+    cfg: Any
+    seed: int
+    splits: dict[str, Any]
+    collate_fn: Callable | None = None
+
+    def _loader(self, name: str) -> DataLoader:
+        return seeded_loader(self.splits[name], self.cfg.batch_size, self.seed, train=name == "train",
+                             trainer=self.trainer, num_workers=self.cfg.num_workers, collate_fn=self.collate_fn)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train")
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from {{cookiecutter.module_name}}.cli import build_parser, load
+from {{cookiecutter.module_name}}.cli import build_parser, load_or_report
 
 
 def resolve_checkpoint(run_dir: Path, which: str) -> Path:
@@ -75,13 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--which", default="best", help="best, last, or a checkpoint path (default: best)")
     parser.add_argument("--out", help="output directory (default: <run dir>/export)")
     args = parser.parse_args(argv)
-    from {{cookiecutter.module_name}}.config import ConfigError, run_dir
-
-    try:
-        cfg = load(args)
-    except ConfigError as e:
-        print(f"config error: {e}", file=sys.stderr)
+    cfg = load_or_report(args)
+    if cfg is None:
         return 2
+    from {{cookiecutter.module_name}}.config import run_dir
+
     try:
         ckpt = resolve_checkpoint(run_dir(cfg), args.which)
         out = export_checkpoint(ckpt, Path(args.out) if args.out else run_dir(cfg) / "export")

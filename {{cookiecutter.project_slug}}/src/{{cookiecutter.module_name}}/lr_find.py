@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from {{cookiecutter.module_name}}.cli import build_parser, load
+from {{cookiecutter.module_name}}.cli import build_parser, load_or_report
 
 
 def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
@@ -50,13 +50,8 @@ def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser("python -m {{cookiecutter.module_name}}.lr_find", "Find a learning rate (LR range test).")
-    args = parser.parse_args(argv)
-    from {{cookiecutter.module_name}}.config import ConfigError
-
-    try:
-        cfg = load(args)
-    except ConfigError as e:
-        print(f"config error: {e}", file=sys.stderr)
+    cfg = load_or_report(parser.parse_args(argv))
+    if cfg is None:
         return 2
     result = find_lr(cfg)
     lr = result["suggestion"]

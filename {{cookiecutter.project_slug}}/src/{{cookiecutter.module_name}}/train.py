@@ -11,17 +11,13 @@ from __future__ import annotations
 import os
 import sys
 
-from {{cookiecutter.module_name}}.cli import build_parser, load
+from {{cookiecutter.module_name}}.cli import build_parser, load, load_or_report
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser("python -m {{cookiecutter.module_name}}.train", "Train the model.").parse_args(argv)
-    from {{cookiecutter.module_name}}.config import ConfigError
-
-    try:
-        cfg = load(args)
-    except ConfigError as e:
-        print(f"config error: {e}", file=sys.stderr)
+    cfg = load_or_report(args)
+    if cfg is None:
         return 2
     if args.print_config:
         from omegaconf import OmegaConf
@@ -30,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from {{cookiecutter.module_name}} import runner
+    from {{cookiecutter.module_name}}.config import ConfigError
 
     logger = None
     if os.environ.get("WANDB_SWEEP_ID"):

@@ -12,13 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
-from {{cookiecutter.module_name}}.data_common import seeded_loader, stratified_split
+from {{cookiecutter.module_name}}.data_common import SplitDataModule, stratified_split
 from {{cookiecutter.module_name}}.data_config import DataConfig, DataSource
 
 DEFAULT_DATA_CONFIG = {"interpolation": "bilinear", "crop_pct": 1.0}  # for networks without a timm data config
@@ -49,7 +48,7 @@ def _digits() -> tuple[list[Image.Image], list[int], list[str]]:
     return [Image.fromarray(p, mode="L") for p in pixels], digits.target.tolist(), [str(c) for c in range(10)]
 
 
-class ImageDataModule(L.LightningDataModule):
+class ImageDataModule(SplitDataModule):
     """Digits or an ImageFolder, split, transformed with timm's `create_transform` and batched."""
 
     def __init__(self, cfg: DataConfig, seed: int, run_dir: Path | None = None):
@@ -136,21 +135,6 @@ class ImageDataModule(L.LightningDataModule):
         if self.data_config:
             for name, split in self.splits.items():
                 split.transform = self.transform(train=name == "train")
-
-    # -- loaders ---------------------------------------------------------------------------------------
-
-    def _loader(self, name: str) -> DataLoader:
-        return seeded_loader(self.splits[name], self.cfg.batch_size, self.seed, train=name == "train",
-                             trainer=self.trainer, num_workers=self.cfg.num_workers)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
 
     # -- for the sample table --------------------------------------------------------------------------
 

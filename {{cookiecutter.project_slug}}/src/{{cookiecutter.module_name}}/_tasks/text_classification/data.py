@@ -16,12 +16,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from torch.utils.data import DataLoader
 
-from {{cookiecutter.module_name}}.data_common import seeded_loader, stratified_split
+from {{cookiecutter.module_name}}.data_common import SplitDataModule, stratified_split
 from {{cookiecutter.module_name}}.data_config import DataConfig, Padding, TextSource, TokenizerKind
 from {{cookiecutter.module_name}}.synthetic import CLASS_NAMES, generate
 
@@ -91,7 +89,7 @@ def train_tokenizer(
     return tok
 
 
-class TextDataModule(L.LightningDataModule):
+class TextDataModule(SplitDataModule):
     """Loads and splits the texts, fits (or loads) the tokenizer, and batches with dynamic padding."""
 
     def __init__(self, cfg: DataConfig, seed: int, run_dir: Path | None = None):
@@ -165,25 +163,13 @@ class TextDataModule(L.LightningDataModule):
 
     # -- batches ---------------------------------------------------------------------------------------
 
-    def collate(self, items: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def collate_fn(self, items: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         texts, labels = zip(*items, strict=True)
         encoded = self.tokenizer.encode_batch(list(texts))
         ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)  # (B, T)
         mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.bool)  # (B, T)
         return ids, mask, torch.tensor(labels, dtype=torch.long)  # y: (B,)
 
-    def _loader(self, name: str) -> DataLoader:
-        return seeded_loader(self.splits[name], self.cfg.batch_size, self.seed, train=name == "train",
-                             trainer=self.trainer, num_workers=self.cfg.num_workers, collate_fn=self.collate)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train")
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
 
     def render_samples(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> list[dict[str, Any]]:
         """Rows of (text as the model sees it, after tokenization, and label)."""
