@@ -31,6 +31,19 @@ def test_list_shows_every_key_with_its_summary(cli: Cli) -> None:
     assert labblocks.describe("core/mlp@v1").summary in mlp_line
 
 
+def test_output_cut_short_by_the_reader_is_not_an_error() -> None:
+    """`labblocks show KEY | head -1`: the reader closes the pipe early; no traceback, exit 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "labblocks.cli", "show", "timm/resnet@v1", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # like `head` that has already stopped reading: the write hits a closed pipe
+    err = proc.stderr.read() if proc.stderr else b""
+    proc.wait(timeout=60)
+    assert proc.returncode == 0 and b"Traceback" not in err, err.decode()
+
+
 def test_list_with_a_pattern_and_tags(cli: Cli) -> None:
     result = cli("list", "core/*", "--json")
     assert json.loads(result.stdout) == labblocks.list_blocks("core/*")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -103,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     except LabblocksError as e:
         print(f"labblocks {args.command}: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `labblocks list | head`: the reader has stopped, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
