@@ -142,30 +142,47 @@ def _fail(where: str, label: str, want: object, got: object, shape: tuple, spec:
 
 
 class Checker:
-    """One parsed spec with its error prefix, ready to check shapes call after call. Specs without a
-    variadic dimension or expressions (the common case) take a tight loop; the rest go to `match`."""
+    """One parsed spec with its error prefix, ready to check shapes call after call.
 
-    __slots__ = ("spec", "dims", "where", "simple")
+    Specs of fixed sizes, names, `_` and at most one variadic dimension (nearly all) take a tight loop;
+    specs with expressions, and every mismatch, go to `match`, which also writes the error.
+    """
+
+    __slots__ = ("spec", "dims", "where", "head", "tail", "var")
 
     def __init__(self, spec: str, dims: tuple[Dim, ...], where: str):
         self.spec, self.dims, self.where = spec, dims, where
         codes = {"fixed": 0, "name": 1, "any": 2}
-        simple = all(d.kind in codes for d in dims)
-        self.simple = tuple((codes[d.kind], d.label, d.value) for d in dims) if simple else None
+        at = next((i for i, d in enumerate(dims) if d.kind == "var"), len(dims))
+        fast = all(d.kind in codes for i, d in enumerate(dims) if i != at)
+        self.head = tuple((codes[d.kind], d.label, d.value) for d in dims[:at]) if fast else None
+        self.tail = tuple((codes[d.kind], d.label, d.value) for d in dims[at + 1:]) if fast else ()
+        self.var = ("*" + dims[at].value if dims[at].value else "") if at < len(dims) else None
 
     def __call__(self, shape: tuple[int, ...], bound: dict) -> None:
-        simple = self.simple
-        if simple is None or len(shape) != len(simple):
+        head, tail, var = self.head, self.tail, self.var
+        n, k = len(shape), len(tail)
+        if head is None or (n != len(head) + k if var is None else n < len(head) + k):
             match(self.dims, self.spec, tuple(shape), bound, self.where)
             return
-        for (code, label, value), size in zip(simple, shape):  # noqa: B905 - lengths checked above
-            if code == 0:
-                if size != value:
-                    _fail(self.where, label, value, size, tuple(shape), self.spec)
-            elif code == 1:
-                want = bound.setdefault(label, size)
-                if want != size:
-                    _fail(self.where, label, want, size, tuple(shape), self.spec)
+        ok = _fits(head, shape, bound, 0) and _fits(tail, shape, bound, n - k)
+        if ok and var:
+            middle = tuple(shape[len(head): n - k])
+            ok = bound.setdefault(var, middle) == middle
+        if not ok:  # let the general matcher name the dimension
+            match(self.dims, self.spec, tuple(shape), dict(bound), self.where)
+            raise ShapeError(f"{self.where}: shape {tuple(shape)} does not fit '{self.spec}'")
+
+
+def _fits(dims: tuple, shape: tuple[int, ...], bound: dict, start: int) -> bool:
+    for j, (code, label, value) in enumerate(dims, start):
+        size = shape[j]
+        if code == 0:
+            if size != value:
+                return False
+        elif code == 1 and bound.setdefault(label, size) != size:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -264,7 +281,8 @@ class BoundContract:
 
 
 class ShapeHooks:
-    """Forward pre/post hooks that check a BoundContract on every eager call."""
+    """Forward pre/post hooks that check a BoundContract on every eager call: inputs before the forward
+    runs (so a wrong shape fails with its name, not inside a matmul), outputs after it."""
 
     def __init__(self, contract: BoundContract, forward_params: list[str]):
         import torch
