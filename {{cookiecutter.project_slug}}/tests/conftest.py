@@ -13,6 +13,16 @@ from {{cookiecutter.module_name}}.config import load_config
 
 os.environ.setdefault("WANDB_MODE", "disabled")  # before any test imports wandb
 os.environ.setdefault("WANDB_SILENT", "true")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs pytest-xdist workers, one per core: one torch thread each (this process and the train
+    # commands the tests start), so that workers do not fight over cores.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` first, so that parallel workers do not wait on one long test at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
 
 @pytest.fixture
 def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from {{cookiecutter.module_name}}.config import CONFIG_DIR, load_config
@@ -33,6 +34,7 @@ def reported(out: str, label: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.slow  # two train processes: about 20 s on 2 cores
 def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
     args = ["-e", "fast", "--name", "e2e", f"run.output_dir={tmp_path}"]
     first = train_cli(*args)
