@@ -98,12 +98,13 @@ def bench_task(task: str, workdir: Path, accuracy: bool) -> None:
     record(f"{task}: config error", failed, "{:.3f} s", 0.5)
 
     # `make test` (two pytest-xdist workers) is the command the baked README gives; one process for reference.
-    for label, cmd, target in [("make test", ["make", "test"], 60.0),
+    for label, cmd, target in [("make test", ["make", "--no-print-directory", "test"], 60.0),
                                ("pytest -q, one process", [py, "-m", "pytest", "-q"], None)]:
         start = time.perf_counter()
         suite = run(cmd, cwd=project, env=env, timeout=1800)
         seconds = time.perf_counter() - start
-        summary = suite.stdout.strip().splitlines()[-1] if suite.stdout.strip() else "?"
+        # pytest's closing line, wherever it stands (make may print more after it)
+        summary = next((line for line in reversed(suite.stdout.splitlines()) if re.search(r"\d+ passed", line)), "?")
         if suite.returncode != 0:
             sys.exit(f"the generated suite failed ({label}): {summary}\n{suite.stdout[-3000:]}")
         record(f"{task}: generated test suite, {label} ({summary})", seconds, "{:.1f} s", target)

@@ -130,6 +130,15 @@ def hook_errors(stderr: str) -> dict[str, tuple[str, str]]:
     return {key: (label, why) for label, key, why in found}
 
 
+def pytest_summary(stdout: str) -> str:
+    """The closing line of a `pytest -q` run ("32 passed, 2 skipped in 40.1s"), wherever it stands in the
+    output (make may print more after it); fails the test when there is none."""
+    for line in reversed(stdout.splitlines()):
+        if re.search(r"\b\d+ (passed|failed|errors?|skipped|deselected)\b.* in [\d.]+s", line):
+            return line.strip("= ")
+    pytest.fail(f"no pytest summary line in the output:\n{stdout[-3000:]}")
+
+
 def find_uv() -> str:
     """uv on PATH, or the one installed next to this Python."""
     uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))

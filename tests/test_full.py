@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _helpers import CONTEXT, DEFAULT_SLUG, PATH_SOURCE, choices, cli_args, find_uv, load_toml, run, run_cli, task_marks
+from _helpers import (
+    CONTEXT,
+    DEFAULT_SLUG,
+    PATH_SOURCE,
+    choices,
+    cli_args,
+    find_uv,
+    load_toml,
+    pytest_summary,
+    run,
+    run_cli,
+    task_marks,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +49,8 @@ def uv_env() -> dict[str, str]:
     """The environment for uv and the baked project: the caller's (UV_CACHE_DIR included), minus whatever would
     point uv at another environment or interpreter; W&B disabled."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "CONDA_PREFIX")}
+           if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "CONDA_PREFIX",
+                        "MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # `make test` here runs a make of its own
     env["WANDB_MODE"] = "disabled"
     return env
 
@@ -75,7 +88,7 @@ def test_default_bake_passes_its_own_test_suite(default_install: Installed, requ
     start = time.perf_counter()
     proc = run(["make", "test", f"UV={find_uv()}"], cwd=project, env=default_install.env)  # as its README says
     announce(request, f"[test_full] default bake: make test took {time.perf_counter() - start:.0f} s")
-    summary = proc.stdout.strip().splitlines()[-1]
+    summary = pytest_summary(proc.stdout)
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
 
 
@@ -104,7 +117,7 @@ def test_other_logger_trains_end_to_end(
                env=default_install.env)
     took = time.perf_counter() - start
     announce(request, f"[test_full] {logger} bake: uv pip install {install:.0f} s, e2e test {took:.0f} s")
-    assert "1 passed" in proc.stdout.strip().splitlines()[-1], proc.stdout[-2000:]
+    assert pytest_summary(proc.stdout).startswith("1 passed"), proc.stdout[-2000:]
 
 
 @pytest.mark.parametrize(
@@ -120,5 +133,5 @@ def test_other_task_passes_its_own_test_suite(
     proc = run([default_install.python, "-m", "pytest", "-q", "-n", "2"], cwd=project, env=default_install.env)
     took = time.perf_counter() - start
     announce(request, f"[test_full] {task} bake: uv pip install {install:.0f} s, pytest {took:.0f} s")
-    summary = proc.stdout.strip().splitlines()[-1]
+    summary = pytest_summary(proc.stdout)
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
