@@ -14,8 +14,8 @@ from {{cookiecutter.module_name}}.config import load_config
 os.environ.setdefault("WANDB_MODE", "disabled")  # before any test imports wandb
 os.environ.setdefault("WANDB_SILENT", "true")
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # `make test` runs pytest-xdist workers, one per core: one torch thread each (this process and the train
-    # commands the tests start), so that workers do not fight over cores.
+    # `make test` runs two pytest-xdist workers: one torch thread each (this process and the train commands
+    # the tests start), so that the workers do not fight over two cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
