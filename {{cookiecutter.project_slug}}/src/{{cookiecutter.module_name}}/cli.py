@@ -12,7 +12,7 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
         prog=prog,
         description=description,
         epilog="Config layers, later ones win: configs/default.yaml < --experiment file < flags < KEY=VALUE "
-        "overrides. Example: %(prog)s -e fast --name try1 optim.lr=3e-4 data.batch_size=64",
+        "overrides. Flags and overrides may come in any order. Example: %(prog)s -e fast --name try1 optim.lr=3e-4",
     )
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. optim.lr=3e-4")
     parser.add_argument("-c", "--config", help="base config file (default: configs/default.yaml)")
@@ -22,17 +22,22 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("-n", "--name", help="run name; the run directory is <run.output_dir>/<name>")
     parser.add_argument("--devices", help="auto, a device count, or ids such as 0,1")
     parser.add_argument("--max-epochs", type=int, help="number of epochs to train")
-    parser.add_argument("--ckpt-path", help="resume from this checkpoint (default: <run dir>/checkpoints/last.ckpt)")
-    parser.add_argument("--fresh", action="store_true", help="do not resume from the run directory's last checkpoint")
+    parser.add_argument("--ckpt-path", help="resume from this checkpoint (default: the run directory's newest)")
+    parser.add_argument("--fresh", action="store_true", help="do not resume from the run directory's checkpoints")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse flags and KEY=VALUE overrides in any order (`optim.lr=1e-3 --name x` works too)."""
+    return parser.parse_intermixed_args(argv)
 
 
 def _devices(text: str) -> Any:
     if text == "auto":
         return "auto"
     if "," in text:
-        return "[" + ",".join(str(int(t)) for t in text.split(",") if t) + "]"
+        return [int(t) for t in text.split(",") if t]
     return int(text)
 
 

@@ -1,15 +1,17 @@
 """Data plumbing shared by every task: fixed stratified splits, and a DataModule base whose loaders
-never touch the global RNG (so a resumed run sees the same batches as an uninterrupted one)."""
+never touch the global RNG, shard across processes, and can be checkpointed mid-epoch."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torchdata.stateful_dataloader import StatefulDataLoader
+from torchdata.stateful_dataloader.sampler import StatefulDistributedSampler
 
 
 def stratified_split(
@@ -27,51 +29,74 @@ def stratified_split(
     return train.tolist(), val.tolist(), test.tolist()
 
 
+def on_gpu(trainer: Any) -> bool:
+    return trainer is not None and type(trainer.accelerator).__name__ == "CUDAAccelerator"
+
+
+def loader_settings(num_workers: int | str, pin_memory: bool | str, trainer: Any) -> dict[str, Any]:
+    """DataLoader worker and memory settings; `auto` picks by device: on CPU the main process loads the
+    data (workers would compete with training for the same cores), on a GPU up to 8 workers per
+    process feed pinned memory, and the workers stay alive between epochs."""
+    gpu = on_gpu(trainer)
+    if num_workers == "auto":
+        per_process = (os.cpu_count() or 1) // max(getattr(trainer, "num_devices", 1) or 1, 1)
+        num_workers = min(8, max(per_process - 1, 0)) if gpu else 0
+    return {
+        "num_workers": num_workers,
+        "pin_memory": gpu if pin_memory == "auto" else bool(pin_memory),
+        "persistent_workers": num_workers > 0,
+    }
+
+
 def seeded_loader(
     dataset: Any,
     batch_size: int,
     seed: int,
     train: bool,
     trainer: Any = None,
-    num_workers: int = 0,
+    num_workers: int | str = "auto",
+    pin_memory: bool | str = "auto",
     collate_fn: Callable | None = None,
-) -> DataLoader:
-    """A DataLoader whose shuffling depends only on (seed, epoch): Lightning calls the sampler's
-    set_epoch, and the loader has its own generator. Sharded when training on several devices."""
+) -> StatefulDataLoader:
+    """A loader whose shuffling depends only on (seed, epoch): Lightning calls the sampler's set_epoch,
+    and the loader has its own generator. Each process gets its share of the data. The loader is
+    stateful: checkpoints record its position, so a run resumed mid-epoch continues with the next batch."""
+    world, rank = (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
+    overfit = trainer is not None and trainer.overfit_batches > 0  # Lightning overfits on fixed batches
     sampler = None
-    if train:
-        world, rank = (trainer.world_size, trainer.global_rank) if trainer is not None else (1, 0)
-        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed)
-    return DataLoader(
+    if train or world > 1:
+        # Draws its order lazily, after Lightning's set_epoch, and records how far it got (mid-epoch resume).
+        sampler = StatefulDistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=train and not overfit,
+                                             seed=seed)
+    return StatefulDataLoader(
         dataset,
         batch_size=batch_size,
         sampler=sampler,
         collate_fn=collate_fn,
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
-        pin_memory=torch.cuda.is_available(),
         generator=torch.Generator().manual_seed(seed),
+        **loader_settings(num_workers, pin_memory, trainer),
     )
 
 
 class SplitDataModule(L.LightningDataModule):
     """Loaders over fixed splits: subclasses fill `self.splits` ({"train", "val", "test"} -> dataset) and
-    set `cfg` (with batch_size and num_workers), `seed` and, if batches need one, `collate_fn`."""
+    set `cfg` (with batch_size, num_workers and pin_memory), `seed` and, if batches need one, `collate_fn`."""
 
     cfg: Any
     seed: int
     splits: dict[str, Any]
     collate_fn: Callable | None = None
 
-    def _loader(self, name: str) -> DataLoader:
-        return seeded_loader(self.splits[name], self.cfg.batch_size, self.seed, train=name == "train",
-                             trainer=self.trainer, num_workers=self.cfg.num_workers, collate_fn=self.collate_fn)
+    def _loader(self, name: str) -> StatefulDataLoader:
+        c = self.cfg
+        return seeded_loader(self.splits[name], c.batch_size, self.seed, train=name == "train", trainer=self.trainer,
+                             num_workers=c.num_workers, pin_memory=c.pin_memory, collate_fn=self.collate_fn)
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> StatefulDataLoader:
         return self._loader("train")
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> StatefulDataLoader:
         return self._loader("val")
 
-    def test_dataloader(self) -> DataLoader:
+    def test_dataloader(self) -> StatefulDataLoader:
         return self._loader("test")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from {{cookiecutter.module_name}}.cli import build_parser, load_or_report
+from {{cookiecutter.module_name}}.cli import build_parser, load_or_report, parse
 
 
 def resolve_checkpoint(run_dir: Path, which: str) -> Path:
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser("python -m {{cookiecutter.module_name}}.export", "Export a trained network.")
     parser.add_argument("--which", default="best", help="best, last, or a checkpoint path (default: best)")
     parser.add_argument("--out", help="output directory (default: <run dir>/export)")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     cfg = load_or_report(args)
     if cfg is None:
         return 2

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from {{cookiecutter.module_name}}.cli import build_parser, load_or_report
+from {{cookiecutter.module_name}}.cli import build_parser, load_or_report, parse
 
 
 def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser("python -m {{cookiecutter.module_name}}.lr_find", "Find a learning rate (LR range test).")
-    cfg = load_or_report(parser.parse_args(argv))
+    cfg = load_or_report(parse(parser, argv))
     if cfg is None:
         return 2
     result = find_lr(cfg)

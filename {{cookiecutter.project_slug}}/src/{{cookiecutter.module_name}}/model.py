@@ -6,6 +6,7 @@ indices. The same module serves every task; only the data decides what `inputs` 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -27,6 +28,7 @@ class Classifier(L.LightningModule):
         scheduler: SchedulerConfig,
         label_smoothing: float = 0.0,
         example_input: tuple[torch.Tensor, ...] | None = None,
+        channels_last: bool = False,
     ):
         super().__init__()
         self.net = net
@@ -37,6 +39,29 @@ class Classifier(L.LightningModule):
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.example_input_array = example_input  # the model summary prints FLOPs and shapes with it
+        self.channels_last = channels_last
+        self._total_steps: int | None = None  # optimizer steps of the whole run, known once training starts
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)
+
+    @property
+    def example_input_array(self) -> Any:
+        """The example input (model summary: FLOPs and shapes) in the dtype the weights have now, so
+        `*-true` precisions, which store the weights in bf16/fp16, get a matching input."""
+        example = self._example_input_array
+        if example is None:
+            return None
+        dtype = next(self.parameters()).dtype
+        return tuple(t.to(dtype) if t.is_floating_point() else t for t in example)
+
+    @example_input_array.setter
+    def example_input_array(self, example: Any) -> None:
+        self._example_input_array = example
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        if self.channels_last:  # (B, C, H, W) images in NHWC memory order; other tensors unchanged
+            batch = [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in batch]
+        return batch
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self.net(*inputs)  # inputs -> (B, K)
@@ -77,23 +102,53 @@ class Classifier(L.LightningModule):
             opt = torch.optim.SGD(groups, lr=o.lr, momentum=o.momentum, nesterov=True, foreach=True)
         else:
             cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-            fused = all(p.device.type in ("cpu", "cuda") for p in self.parameters())  # one kernel per step
-            opt = cls(groups, lr=o.lr, betas=tuple(o.betas), fused=fused or None)
-        total = max(int(self.trainer.estimated_stepping_batches), 1)
-        sched = _name(s.name)
-        if sched == "onecycle":
-            lr_sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=o.lr, total_steps=total)
-        elif sched == "cosine":
-            warmup = min(s.warmup_steps, total - 1)
-            sched_cls = torch.optim.lr_scheduler.CosineAnnealingLR
-            cosine = sched_cls(opt, T_max=total - warmup, eta_min=o.lr * s.min_lr_ratio)
-            lr_sched = cosine
-            if warmup > 0:
-                ramp = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1e-3, total_iters=warmup)
-                lr_sched = torch.optim.lr_scheduler.SequentialLR(opt, [ramp, cosine], milestones=[warmup])
-        else:
-            lr_sched = torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=0)
+            opt = cls(groups, lr=o.lr, betas=tuple(o.betas), **self._adam_kernel())
+        # The schedule's length is read at the first step, not here: asking Lightning for it now would set
+        # up the training loader before a checkpoint's loader position is restored (mid-epoch resume).
+        lr_sched = torch.optim.lr_scheduler.LambdaLR(opt, self._lr_factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": lr_sched, "interval": "step"}}
+
+    def _lr_factor(self, step: int) -> float:
+        """The multiple of optim.lr at optimizer step `step` (see `lr_factor`)."""
+        s = self.sched_cfg
+        if step == 0 and self._total_steps is None:
+            return lr_factor(0, 1, s.warmup_steps, s.min_lr_ratio, _name(s.name))
+        if self._total_steps is None:
+            self._total_steps = max(int(self.trainer.estimated_stepping_batches), 1)
+        return lr_factor(step, self._total_steps, s.warmup_steps, s.min_lr_ratio, _name(s.name))
+
+    def _adam_kernel(self) -> dict[str, bool]:
+        """The fused kernel (one per step) where Lightning allows it, else the multi-tensor one.
+
+        A fused Adam unscales gradients inside its step. Under `*-mixed` precision Lightning unscales the
+        gradients before clipping them, so it refuses to clip with an optimizer that unscales itself
+        ("does not allow for gradient clipping"); there the foreach kernel, which clips like any other.
+        """
+        t = self.trainer
+        mixed = str(t.precision).endswith("-mixed")
+        clipping = bool(t.gradient_clip_val)
+        on_fused_device = all(p.device.type in ("cpu", "cuda") for p in self.parameters())
+        if on_fused_device and not (mixed and clipping):
+            return {"fused": True}
+        return {"foreach": True}
+
+
+def lr_factor(step: int, total: int, warmup: int, min_ratio: float, kind: str) -> float:
+    """The multiple of the base learning rate at optimizer step `step` of `total`.
+
+    cosine: linear warmup from 1e-3 over `warmup` steps, then cosine decay to `min_ratio`; onecycle: warmup
+    from 1/25 over the first 30% of the run, then cosine decay to 1e-4 (Smith's one-cycle shape); constant: 1.
+    """
+    if kind == "constant":
+        return 1.0
+    start = 1e-3
+    if kind == "onecycle":
+        warmup, start, min_ratio = int(0.3 * total), 1 / 25, 1e-4
+    warmup = min(warmup, total - 1)
+    if step < warmup:
+        return start + (1.0 - start) * step / warmup
+    progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def _name(value: Any) -> str:

@@ -1,13 +1,16 @@
 """Build data, model, logger, callbacks and trainer from a validated config, and run training.
 
-Used by every entry point (train, lr_find, export) and by the tests, so all of them run the same code.
+Used by every entry point (train, evaluate, lr_find, export, search, submit) and by the tests, so all of
+them run the same code. Files in the run directory are written by the global rank 0 process only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import netrc
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,23 +18,47 @@ from typing import Any
 import labblocks
 import lightning as L
 import yaml
-from labblocks.callbacks import PredictionHistograms, RNGState, RunMetadata, SampleTable, WatchModel
-from labblocks.resume import config_diff, git_commit, last_checkpoint, wandb_run_id
+from labblocks.callbacks import (
+    LoaderPosition,
+    PredictionHistograms,
+    RNGState,
+    RunMetadata,
+    SampleTable,
+    SignalCheckpoint,
+    WatchModel,
+)
+from labblocks.resume import config_diff, git_commit, wandb_run_id
 from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint, ModelSummary
 from lightning.pytorch.loggers import Logger
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 import {{cookiecutter.module_name}}.blocks  # noqa: F401  (registers this project's own blocks)
-from {{cookiecutter.module_name}}.config import CONFIG_DIR, ConfigError, run_dir, to_plain
+from {{cookiecutter.module_name}}.config import CONFIG_DIR, TrainerConfig, run_dir, to_plain
 from {{cookiecutter.module_name}}.data import DataModule
 from {{cookiecutter.module_name}}.model import Classifier
 
+PROJECT = "{{cookiecutter.module_name}}"
 PROJECT_ROOT = CONFIG_DIR.parent
 DETERMINISTIC = {"on": True, "warn": "warn", "off": False}
 
 
-def _value(enum_or_str: Any) -> str:
-    return str(getattr(enum_or_str, "value", enum_or_str))
+class RunError(Exception):
+    """A problem that stops a run before training, with a message that says what to do (exit code 2)."""
+
+
+def _value(enum_or_str: Any) -> Any:
+    return getattr(enum_or_str, "value", enum_or_str)
+
+
+def is_global_zero() -> bool:
+    """Whether this process is global rank 0, from the launcher's environment (torchrun, Lightning's DDP
+    launcher, SLURM tasks), before any trainer exists."""
+    env = os.environ
+    if "RANK" in env:
+        return env["RANK"] == "0"
+    if "LOCAL_RANK" in env:  # Lightning's launcher starts ranks > 0 with LOCAL_RANK set
+        return env["LOCAL_RANK"] == "0" and env.get("NODE_RANK", "0") == "0"
+    return env.get("SLURM_PROCID", "0") == "0"
 
 
 # -- data and model ------------------------------------------------------------------------------------
@@ -50,7 +77,7 @@ def with_data_args(node: dict[str, Any], supplied: dict[str, Any], path: str = "
         if isinstance(value, dict):
             out[key] = with_data_args(dict(out.get(key) or {}), value, where)
         elif key in out and out[key] != value:
-            raise ConfigError(f"{where}: {out[key]!r} in the config, but the data gives {value!r}; remove it")
+            raise RunError(f"{where}: {out[key]!r} in the config, but the data gives {value!r}; remove it")
         else:
             out[key] = value
     return out
@@ -66,9 +93,12 @@ def build_model(cfg: DictConfig, dm: DataModule) -> Classifier:
     """The network from `model.net` (through labblocks), with the arguments the data decides."""
     net = labblocks.build(net_node(cfg, dm), path="model.net")
     dm.attach_model(net)
-    if cfg.trainer.compile:
+    if cfg.model.compile:
         net.compile()
-    return Classifier(net, dm.num_classes, cfg.optim, cfg.scheduler, cfg.model.label_smoothing, dm.example_input())
+    return Classifier(
+        net, dm.num_classes, cfg.optim, cfg.scheduler, cfg.model.label_smoothing, dm.example_input(),
+        channels_last=cfg.model.channels_last,
+    )
 
 
 def recorded_config(cfg: DictConfig, dm: DataModule) -> dict[str, Any]:
@@ -103,8 +133,10 @@ def build_logger(cfg: DictConfig, rd: Path, config: dict[str, Any]) -> Logger:
         logger = WandbLogger(
             project=cfg.logger.project,
             entity=cfg.logger.entity,
+            group=cfg.logger.group,
             name=cfg.run.name,
-            id=wandb_run_id(rd),  # kept in the run directory: a rerun continues the same W&B run
+            # kept in the run directory: a rerun continues the same W&B run (rank 0 owns the W&B run)
+            id=wandb_run_id(rd) if is_global_zero() else None,
             resume="allow",
             save_dir=str(rd),
             mode=wandb_mode(cfg),
@@ -124,19 +156,39 @@ def build_logger(cfg: DictConfig, rd: Path, config: dict[str, Any]) -> Logger:
     return logger
 
 
-def apply_sweep(cfg: DictConfig, reload: Callable[[dict[str, Any]], DictConfig]) -> tuple[DictConfig, Logger]:
-    """Under a W&B sweep agent: start the agent's run, apply `wandb.config` as a last config layer
-    (validated like any other), and return the config with the logger that owns the run."""
-    from lightning.pytorch.loggers import WandbLogger
+def sweep_values() -> dict[str, Any]:
+    """The values a W&B sweep agent chose for this run, read from the file the agent names in
+    $WANDB_SWEEP_PARAM_PATH (so every rank of a multi-device run reads the same values)."""
+    path = os.environ.get("WANDB_SWEEP_PARAM_PATH")
+    if not path or not Path(path).is_file():
+        return {}
+    params = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {k: v.get("value") if isinstance(v, dict) else v for k, v in params.items() if not k.startswith("_")}
 
-    base = Path(cfg.run.output_dir)
-    logger = WandbLogger(project=cfg.logger.project, entity=cfg.logger.entity, save_dir=str(base), mode=wandb_mode(cfg))
-    values = {k: v for k, v in dict(logger.experiment.config).items() if not k.startswith("_")}
-    cfg = reload({**values, "run.name": f"sweep-{logger.experiment.id}", "logger.kind": "wandb"})
+
+def apply_sweep(cfg: DictConfig, reload: Callable[[dict[str, Any]], DictConfig]) -> tuple[DictConfig, Logger | None]:
+    """Under a W&B sweep agent: apply the agent's values as a last config layer (validated like any
+    other) and, on rank 0, return the logger that owns the agent's run."""
+    run_id = os.environ.get("WANDB_RUN_ID")
+    values = sweep_values()
+    logger = None
+    if is_global_zero():
+        from lightning.pytorch.loggers import WandbLogger
+
+        base = Path(cfg.run.output_dir)
+        logger = WandbLogger(project=cfg.logger.project, entity=cfg.logger.entity, save_dir=str(base),
+                             mode=wandb_mode(cfg))
+        values = values or {k: v for k, v in dict(logger.experiment.config).items() if not k.startswith("_")}
+        run_id = logger.experiment.id
+    cfg = reload({**values, "run.name": f"sweep-{run_id}", "logger.kind": "wandb"})
     return cfg, logger
 
 
 # -- callbacks and trainer -----------------------------------------------------------------------------
+
+
+def checkpoint_dir(rd: Path) -> Path:
+    return rd / "checkpoints"
 
 
 def build_callbacks(
@@ -144,20 +196,32 @@ def build_callbacks(
 ) -> list[Callback]:
     ck = cfg.checkpoint
     callbacks: list[Callback] = [
-        ModelCheckpoint(
-            dirpath=rd / "checkpoints",
+        ModelCheckpoint(  # the best top-k by the monitored metric (first: it is trainer.checkpoint_callback)
+            dirpath=checkpoint_dir(rd),
             filename="epoch{epoch:03d}-acc{val/acc:.4f}",
             auto_insert_metric_name=False,
             monitor=ck.monitor,
             mode=_value(ck.mode),
             save_top_k=ck.save_top_k,
-            save_last=True,  # a full copy: "link" would point at the newest top-k file, not the newest state
             every_n_epochs=ck.every_n_epochs,
         ),
+        # last.ckpt is always the newest state, whatever the metric did: its own callback with no monitor
+        # (Lightning's save_last only refreshes it on a step where a top-k checkpoint is also saved).
+        ModelCheckpoint(
+            dirpath=checkpoint_dir(rd),
+            filename="last",
+            save_top_k=1,
+            every_n_epochs=1,
+            every_n_train_steps=ck.every_n_train_steps or None,
+            enable_version_counter=False,
+        ),
         RNGState(),
+        LoaderPosition(),
         RunMetadata(config, cfg.run.seed, git_commit(PROJECT_ROOT)),
         ModelSummary(max_depth=1),  # parameters, FLOPs, input and output sizes (from example_input_array)
     ]
+    if ck.save_on_signal:
+        callbacks.append(SignalCheckpoint(checkpoint_dir(rd) / "last.ckpt"))
     es = cfg.early_stopping
     if es.enabled:
         # Checked after validation only: a run cut short by trainer.max_steps mid-epoch has no val metric.
@@ -177,32 +241,90 @@ def build_callbacks(
     return callbacks
 
 
-def build_trainer(cfg: DictConfig, rd: Path, logger: Logger | None, callbacks: Sequence[Callback]) -> L.Trainer:
+def trainer_kwargs(cfg: DictConfig) -> dict[str, Any]:
+    """Every `trainer:` key as the Lightning Trainer argument of the same name."""
     t = cfg.trainer
-    profiler = _value(t.profiler)
-    devices = t.devices if isinstance(t.devices, (int, str)) else list(t.devices)
+    kwargs = {f.name: _value(t[f.name]) for f in dataclasses.fields(TrainerConfig)}
+    kwargs["deterministic"] = DETERMINISTIC[kwargs["deterministic"]]
+    kwargs["profiler"] = None if kwargs["profiler"] == "none" else kwargs["profiler"]
+    kwargs["devices"] = list(t.devices) if isinstance(t.devices, ListConfig) else t.devices
+    return kwargs
+
+
+def build_trainer(cfg: DictConfig, rd: Path, logger: Logger | None, callbacks: Sequence[Callback]) -> L.Trainer:
+    from labblocks.checkpoints import AtomicCheckpointIO
+
     return L.Trainer(
         default_root_dir=rd,
         logger=logger if logger is not None else False,
         callbacks=list(callbacks),
-        max_epochs=t.max_epochs,
-        max_steps=t.max_steps,
-        accelerator=t.accelerator,
-        devices=devices,
-        precision=_value(t.precision),
-        gradient_clip_val=t.gradient_clip_val,
-        accumulate_grad_batches=t.accumulate_grad_batches,
-        deterministic=DETERMINISTIC[_value(t.deterministic)],
-        benchmark=t.benchmark,
-        log_every_n_steps=t.log_every_n_steps,
-        num_sanity_val_steps=t.num_sanity_val_steps,
-        val_check_interval=t.val_check_interval,
-        limit_train_batches=t.limit_train_batches,
-        limit_val_batches=t.limit_val_batches,
-        limit_test_batches=t.limit_test_batches,
-        profiler=None if profiler == "none" else profiler,
-        enable_progress_bar=t.enable_progress_bar,
+        plugins=[AtomicCheckpointIO()],  # a kill while saving never leaves a half-written checkpoint
+        use_distributed_sampler=False,  # the DataModule shards with its own seeded, resumable sampler
+        **trainer_kwargs(cfg),
     )
+
+
+# -- resuming ------------------------------------------------------------------------------------------
+
+
+def check_checkpoint(path: str | Path, what: str = "--ckpt-path") -> None:
+    """Raise RunError unless `path` is a readable checkpoint written by this project."""
+    from labblocks.checkpoints import checkpoint_problem
+
+    problem = checkpoint_problem(path)
+    if problem is None:
+        import torch
+
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        project = ckpt.get("project")
+        if "config" not in ckpt or (project is not None and project != PROJECT):
+            problem = (f"{path} was not written by this project's train command "
+                       f"({'project ' + repr(project) if project else 'no recorded config'}; expected {PROJECT!r})")
+    if problem is not None:
+        raise RunError(f"{what}: {problem}")
+
+
+def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
+    """What to resume from: run.ckpt_path when given; else, with run.resume, the newest readable
+    checkpoint of the run directory. An unreadable last.ckpt (a job killed while writing it, a full
+    disk) is moved aside, not deleted, and the newest readable checkpoint is used instead."""
+    from labblocks.checkpoints import checkpoint_problem, newest_resumable, set_aside
+
+    if cfg.run.ckpt_path:
+        check_checkpoint(cfg.run.ckpt_path)
+        return str(cfg.run.ckpt_path)
+    folder = checkpoint_dir(rd)
+    if not cfg.run.resume or not folder.is_dir() or not any(folder.glob("*.ckpt")):
+        return None
+    last = folder / "last.ckpt"
+    problem = checkpoint_problem(last) if last.exists() else None
+    if problem is not None and is_global_zero():
+        moved = set_aside(last)
+        print(f"unreadable checkpoint set aside: {problem} -> moved to {moved.name}", flush=True)
+    found = newest_resumable(folder)
+    if found is None:
+        raise RunError(f"{folder} holds no readable checkpoint to resume from; rerun with --fresh to start over "
+                       "in this run directory, or pass --ckpt-path PATH")
+    return str(found)
+
+
+@contextlib.contextmanager
+def run_lock(rd: Path) -> Iterator[None]:
+    """Hold the run directory's lock (rank 0 only): a second process training into it refuses."""
+    if not is_global_zero():
+        yield
+        return
+    from labblocks.runlock import RunLock, RunLockedError
+
+    try:
+        lock = RunLock(rd)
+        lock.acquire()
+    except RunLockedError as e:
+        raise RunError(str(e)) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 # -- a whole run ---------------------------------------------------------------------------------------
@@ -219,13 +341,14 @@ class RunResult:
     test_metrics: dict[str, float]
     wandb_dir: Path | None = None
     wandb_mode: str | None = None
+    interrupted: Any = None  # the TrainingInterrupted that stopped the run, if a signal did
 
     @property
     def checkpoint_callback(self) -> ModelCheckpoint:
         return self.trainer.checkpoint_callback
 
     @property
-    def best_val_acc(self) -> float | None:
+    def best_score(self) -> float | None:
         score = self.checkpoint_callback.best_model_score
         return None if score is None else float(score)
 
@@ -236,12 +359,15 @@ class RunResult:
         if self.resumed_from:
             rows.append(("resumed from", _short(self.resumed_from)))
         rows += [("config changed on resume", change) for change in self.config_changes]
-        best = self.best_val_acc
+        if self.interrupted is not None:
+            rows.append(("stopped", f"by {self.interrupted.signal_name} at step {self.interrupted.step}; "
+                                    "run the same command to resume"))
+        best = self.best_score
         rows.append((f"best {ck.monitor}", f"{best:.4f}" if best is not None else "n/a"))
         rows += [(key, f"{value:.4f}") for key, value in sorted(self.test_metrics.items())]
         rows.append(("best checkpoint", _short(ck.best_model_path) if ck.best_model_path else "none"))
-        last = last_checkpoint(self.run_dir)
-        rows.append(("last checkpoint", _short(last) if last else "none"))
+        last = checkpoint_dir(self.run_dir) / "last.ckpt"
+        rows.append(("last checkpoint", _short(last) if last.is_file() else "none"))
         if self.wandb_dir is not None:
             rows.append((f"W&B run ({self.wandb_mode})", _short(self.wandb_dir)))
             if self.wandb_mode == "offline":
@@ -256,16 +382,6 @@ def _short(path: str | Path) -> str:
     return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
 
 
-def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
-    """An explicit run.ckpt_path, else the run directory's last.ckpt when run.resume is on."""
-    if cfg.run.ckpt_path:
-        if not Path(cfg.run.ckpt_path).is_file():
-            raise ConfigError(f"run.ckpt_path: {cfg.run.ckpt_path!r} is not a file")
-        return str(cfg.run.ckpt_path)
-    last = last_checkpoint(rd)
-    return str(last) if last is not None and cfg.run.resume else None
-
-
 def train(
     cfg: DictConfig,
     extra_callbacks: Sequence[Callback] = (),
@@ -273,38 +389,50 @@ def train(
     ckpt_path: str | None = "auto",
     test: bool = True,
 ) -> RunResult:
-    """Seed, build, fit (resuming when the run directory has a last checkpoint), then test the best
-    checkpoint. `ckpt_path="auto"` decides from the config and the run directory."""
+    """Seed, build, fit (resuming from the run directory's newest checkpoint), then test the best
+    checkpoint. `ckpt_path="auto"` decides from the config and the run directory. Raises RunError before
+    training when the run cannot start (locked run directory, unreadable checkpoints)."""
+    from labblocks.callbacks.signals import TrainingInterrupted
+
     rd = run_dir(cfg)
-    rd.mkdir(parents=True, exist_ok=True)
-    resume_from = resume_checkpoint(cfg, rd) if ckpt_path == "auto" else ckpt_path
-    L.seed_everything(cfg.run.seed, workers=True)
-    dm = build_datamodule(cfg)
-    module = build_model(cfg, dm)
-    config = recorded_config(cfg, dm)
-    changes = []
-    saved = rd / "config.yaml"
-    if resume_from and saved.is_file():
-        changes = config_diff(yaml.safe_load(saved.read_text(encoding="utf-8")), config)
-    saved.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    if logger is None:
-        logger = build_logger(cfg, rd, config)
-    else:
-        logger.log_hyperparams(config)
-    callbacks = [*build_callbacks(cfg, rd, dm, config, logger), *extra_callbacks]
-    trainer = build_trainer(cfg, rd, logger, callbacks)
-    if resume_from:
-        print(f"Resuming from {resume_from}", flush=True)
-    trainer.fit(module, datamodule=dm, ckpt_path=resume_from, weights_only=True)
-    metrics: dict[str, float] = {}
-    if test and not trainer.interrupted and trainer.checkpoint_callback.best_model_path:
-        results = trainer.test(module, datamodule=dm, ckpt_path="best", weights_only=True, verbose=False)
-        metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
-    result = RunResult(trainer, module, dm, rd, resume_from, changes, metrics)
-    if type(logger).__name__ == "WandbLogger":
-        run = logger.experiment
-        mode = "disabled" if run.disabled else run.settings.mode
-        if mode != "disabled":
-            result.wandb_dir, result.wandb_mode = Path(run.dir).parent, mode
-        run.finish()  # flush now, so a rerun in this process starts cleanly
-    return result
+    zero = is_global_zero()
+    if zero:
+        rd.mkdir(parents=True, exist_ok=True)
+    with run_lock(rd):
+        resume_from = resume_checkpoint(cfg, rd) if ckpt_path == "auto" else ckpt_path
+        L.seed_everything(cfg.run.seed, workers=True, verbose=zero)
+        dm = build_datamodule(cfg)
+        module = build_model(cfg, dm)
+        config = recorded_config(cfg, dm)
+        changes = []
+        saved = rd / "config.yaml"
+        if resume_from and saved.is_file():
+            changes = config_diff(yaml.safe_load(saved.read_text(encoding="utf-8")), config)
+        if zero:
+            saved.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        if logger is None:
+            logger = build_logger(cfg, rd, config)
+        else:
+            logger.log_hyperparams(config)
+        callbacks = [*build_callbacks(cfg, rd, dm, config, logger), *extra_callbacks]
+        trainer = build_trainer(cfg, rd, logger, callbacks)
+        if resume_from and zero:
+            print(f"Resuming from {resume_from}", flush=True)
+        interrupted = None
+        try:
+            trainer.fit(module, datamodule=dm, ckpt_path=resume_from, weights_only=True)
+        except TrainingInterrupted as e:
+            interrupted = e
+        metrics: dict[str, float] = {}
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        if test and interrupted is None and not trainer.interrupted and best:
+            results = trainer.test(module, datamodule=dm, ckpt_path="best", weights_only=True, verbose=False)
+            metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
+        result = RunResult(trainer, module, dm, rd, resume_from, changes, metrics, interrupted=interrupted)
+        if type(logger).__name__ == "WandbLogger" and trainer.is_global_zero:
+            run = logger.experiment
+            mode = "disabled" if run.disabled else run.settings.mode
+            if mode != "disabled":
+                result.wandb_dir, result.wandb_mode = Path(run.dir).parent, mode
+            run.finish()  # flush now, so a rerun in this process starts cleanly
+        return result

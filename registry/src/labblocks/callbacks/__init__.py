@@ -1,9 +1,14 @@
 """Reusable Lightning callbacks. They work with the W&B, TensorBoard and CSV loggers (and none)."""
 
 from labblocks.callbacks.histograms import PredictionHistograms
+from labblocks.callbacks.loader_position import LoaderPosition
 from labblocks.callbacks.metadata import RunMetadata
 from labblocks.callbacks.rng import RNGState
 from labblocks.callbacks.samples import SampleTable
+from labblocks.callbacks.signals import SignalCheckpoint, TrainingInterrupted
 from labblocks.callbacks.watch import WatchModel
 
-__all__ = ["PredictionHistograms", "RNGState", "RunMetadata", "SampleTable", "WatchModel"]
+__all__ = [
+    "LoaderPosition", "PredictionHistograms", "RNGState", "RunMetadata", "SampleTable", "SignalCheckpoint", "TrainingInterrupted",
+    "WatchModel",
+]

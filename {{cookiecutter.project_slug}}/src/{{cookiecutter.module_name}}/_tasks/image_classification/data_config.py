@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
+
+from {{cookiecutter.module_name}}.choice import Choice
 
 USER_DATA_KEY = "data.root"  # the key that points at your own data
 
@@ -14,7 +15,7 @@ def supplied_net_args(block: str) -> tuple[str, ...]:
     return ("in_chans", "num_classes")
 
 
-class DataSource(str, Enum):
+class DataSource(Choice):
     digits = "digits"  # scikit-learn's 8x8 handwritten digits: 1,797 images, 10 classes, ships offline
     imagefolder = "imagefolder"  # your images: <root>/<class>/*.png, or <root>/{train,val,test}/<class>/*
 
@@ -39,27 +40,28 @@ class DataConfig:
     test_fraction: float = 0.15
     split_seed: int = 0  # fixed: the same split for every run and seed
     batch_size: int = 64
-    num_workers: int = 0
+    num_workers: int | str = "auto"  # loader processes; auto: 0 on CPU, up to 8 per GPU process
+    pin_memory: bool | str = "auto"  # auto: on when training on a GPU
+    check_images: bool = True  # open every image file at setup, so a bad file fails now, not mid-epoch
+    skip_bad_images: bool = False  # leave unreadable images out (with a count printed) instead of stopping
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
-def validate_data(cfg: DataConfig) -> None:
-    """Checks the schema's types cannot express; raises the project's ConfigError."""
-    from {{cookiecutter.module_name}}.config import ConfigError
-
+def validate_data(cfg: DataConfig) -> list[tuple[str, str]]:
+    """Checks the schema's types cannot express: (key, what is wrong and what would be right) pairs."""
+    problems: list[tuple[str, str]] = []
     if cfg.source == DataSource.imagefolder:
         if not cfg.root:
-            raise ConfigError(f"{USER_DATA_KEY}: required when data.source is imagefolder (a folder of class folders)")
-        if not Path(cfg.root).is_dir():
-            raise ConfigError(f"{USER_DATA_KEY}: {cfg.root!r} is not a directory")
+            problems.append((USER_DATA_KEY, "required when data.source is imagefolder (a folder of class folders)"))
+        elif not Path(cfg.root).is_dir():
+            problems.append((USER_DATA_KEY, f"{cfg.root!r} is not a directory"))
     if not (0 < cfg.val_fraction < 1 and 0 < cfg.test_fraction < 1 and cfg.val_fraction + cfg.test_fraction < 1):
-        raise ConfigError(
-            f"data.val_fraction ({cfg.val_fraction}) and data.test_fraction ({cfg.test_fraction}) must be in (0, 1) "
-            "and sum to less than 1"
-        )
+        problems.append(("data.val_fraction", f"{cfg.val_fraction} and data.test_fraction ({cfg.test_fraction}) must "
+                                              "be in (0, 1) and sum to less than 1"))
     for key in ("batch_size", "image_size"):
         if getattr(cfg, key) < 1:
-            raise ConfigError(f"data.{key}: {getattr(cfg, key)} must be >= 1")
+            problems.append((f"data.{key}", f"{getattr(cfg, key)} must be >= 1"))
     if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1] <= 1:
-        scale = list(cfg.augment.scale)
-        raise ConfigError(f"data.augment.scale: {scale} must be [low, high] with 0 < low <= high <= 1")
+        problems.append(("data.augment.scale", f"{list(cfg.augment.scale)} must be [low, high] with 0 < low <= high <= 1"))
+    return problems
+
