@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -443,7 +444,7 @@ def load_config(
     layers: list[tuple[str, Any]] = [(str(default), _load_yaml(default, "config file", problems))]
     for name in [experiment] if isinstance(experiment, str) else experiment or []:
         path = experiment_path(name)
-        if path.is_file() or path.suffix in (".yaml", ".yml"):
+        if path.is_file() or name.endswith((".yaml", ".yml")):
             layers.append((str(path), _load_yaml(path, "experiment file", problems)))
         else:
             close = difflib.get_close_matches(name, experiment_names(), n=1)
@@ -536,6 +537,13 @@ def validate(cfg: DictConfig) -> list[tuple[str, str]]:
         isinstance(t.devices, str) and t.devices != "auto" and not t.devices.replace(",", "").isdigit()
     ):
         problems.append(("trainer.devices", f"{t.devices!r} must be auto, a count, or a list of device ids"))
+    c = cfg.cluster
+    checks = [("cluster.nodes", c.nodes >= 1, "must be >= 1"), ("cluster.gpus_per_node", c.gpus_per_node >= 0, "must be >= 0"),
+              ("cluster.cpus_per_task", c.cpus_per_task >= 1, "must be >= 1"), ("cluster.mem_gb", c.mem_gb >= 1, "must be >= 1"),
+              ("cluster.signal_delay_s", c.signal_delay_s >= 0, "must be >= 0"), ("cluster.max_requeues", c.max_requeues >= 0, "must be >= 0")]
+    problems += [(key, f"{OmegaConf.select(cfg, key)!r} {why}") for key, ok, why in checks if not ok]
+    if not re.fullmatch(r"(\d+-)?\d+(:\d+){0,2}", str(c.time).strip()):
+        problems.append(("cluster.time", f"{c.time!r} is not a SLURM time such as 90, 04:00:00 or 2-00:00:00"))
     d = cfg.data
     if not (d.num_workers == "auto" or (isinstance(d.num_workers, int) and d.num_workers >= 0)):
         problems.append(("data.num_workers", f"{d.num_workers!r} must be auto or a number >= 0"))

@@ -4,6 +4,7 @@ never touch the global RNG, shard across processes, and can be checkpointed mid-
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,6 +13,9 @@ import numpy as np
 import torch
 from torchdata.stateful_dataloader import StatefulDataLoader
 from torchdata.stateful_dataloader.sampler import StatefulDistributedSampler
+
+# torchdata calls an API this torch release deprecates, on every loader; nothing for a user to act on.
+warnings.filterwarnings("ignore", message="'set_vital' is deprecated")
 
 
 def stratified_split(

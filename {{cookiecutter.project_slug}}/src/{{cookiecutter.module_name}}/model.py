@@ -81,14 +81,14 @@ class Classifier(L.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> dict[str, torch.Tensor]:
         out = self.shared_step(batch)
         self.val_acc(out["logits"], out["target"])
-        self.log("val/loss", out["loss"], on_epoch=True, prog_bar=True)
+        self.log("val/loss", out["loss"], on_epoch=True, prog_bar=True, sync_dist=True)  # averaged over processes
         self.log("val/acc", self.val_acc, on_epoch=True, prog_bar=True)
         return {"logits": out["logits"].detach()}  # read by the prediction-histogram callback
 
     def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         out = self.shared_step(batch)
         self.test_acc(out["logits"], out["target"])
-        self.log("test/loss", out["loss"], on_epoch=True)
+        self.log("test/loss", out["loss"], on_epoch=True, sync_dist=True)
         self.log("test/acc", self.test_acc, on_epoch=True)
 
     def configure_optimizers(self) -> dict[str, Any]:

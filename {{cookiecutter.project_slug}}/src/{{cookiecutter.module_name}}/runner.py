@@ -205,21 +205,16 @@ def build_callbacks(
             save_top_k=ck.save_top_k,
             every_n_epochs=ck.every_n_epochs,
         ),
-        # last.ckpt is always the newest state, whatever the metric did: its own callback with no monitor
+        # last.ckpt is always the newest state, whatever the metric did: callbacks of its own with no monitor
         # (Lightning's save_last only refreshes it on a step where a top-k checkpoint is also saved).
-        ModelCheckpoint(
-            dirpath=checkpoint_dir(rd),
-            filename="last",
-            save_top_k=1,
-            every_n_epochs=1,
-            every_n_train_steps=ck.every_n_train_steps or None,
-            enable_version_counter=False,
-        ),
+        last_checkpoint(rd, every_n_epochs=1),
         RNGState(),
         LoaderPosition(),
         RunMetadata(config, cfg.run.seed, git_commit(PROJECT_ROOT)),
         ModelSummary(max_depth=1),  # parameters, FLOPs, input and output sizes (from example_input_array)
     ]
+    if ck.every_n_train_steps:  # and mid-epoch (Lightning takes steps or epochs per callback, not both)
+        callbacks.append(last_checkpoint(rd, every_n_train_steps=ck.every_n_train_steps))
     if ck.save_on_signal:
         callbacks.append(SignalCheckpoint(checkpoint_dir(rd) / "last.ckpt"))
     es = cfg.early_stopping
@@ -239,6 +234,12 @@ def build_callbacks(
         if _value(cfg.logger.kind) == "wandb" and cfg.logger.watch:
             callbacks.append(WatchModel(log=cfg.logger.watch, log_freq=cfg.logger.watch_log_freq))
     return callbacks
+
+
+def last_checkpoint(rd: Path, **every: int) -> ModelCheckpoint:
+    """A callback that writes the newest training state to checkpoints/last.ckpt (every epoch or N steps)."""
+    return ModelCheckpoint(dirpath=checkpoint_dir(rd), filename="last", save_top_k=1, enable_version_counter=False,
+                           **every)
 
 
 def trainer_kwargs(cfg: DictConfig) -> dict[str, Any]:
