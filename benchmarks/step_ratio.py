@@ -1,23 +1,26 @@
-"""Steady-state training step of a baked project's Lightning run vs a hand-written PyTorch loop.
+"""A baked project's Lightning run vs a hand-written PyTorch loop doing the same work, per step and per epoch.
 
 Run with the baked project's interpreter (bench_template.py does this):
 
-    <baked>/.venv/bin/python benchmarks/step_ratio.py --module digits_lab [--steps 150] [--warmup 10]
+    <baked>/.venv/bin/python benchmarks/step_ratio.py --module digits_lab [--epochs 3] [KEY=VALUE ...]
+    <baked>/.venv/bin/python benchmarks/step_ratio.py --module digits_lab --memory lightning|plain
 
-Both sides use the project's own model, DataModule and optimizer (`configure_optimizers`, so the same
-AdamW, parameter groups and LR schedule), gradient clipping as configured, and batches of the same
-shapes. The Lightning side is the project's real trainer (callbacks, metrics, logging, progress bar,
-checkpointing; W&B disabled).
+Both sides use the project's own model, DataModule and optimizer (`configure_optimizers`: the same AdamW,
+parameter groups and LR schedule) and gradient clipping as configured. The Lightning side is the project's
+real run with the default config: the configured logger (W&B offline by default), progress bar,
+callbacks, metrics, validation and checkpoints. The plain side, per epoch, trains on the same batches,
+then validates (loss and accuracy over the validation split) and saves a checkpoint (model, optimizer
+and scheduler state) with torch.save, as a hand-written loop would.
 
-The two sides run in lockstep in one process: at the start of each Lightning batch, a callback runs one
-step of the hand-written loop on its own copy of the model and data. So both sides see the same machine
-speed at the same moment, which matters on shared machines: on a 2-core VM the same step took 138 ms in
-one run and 192 ms in the next. A Lightning step is the wall time from the end of one interleaved plain
-step to the start of the next, i.e. everything Lightning does for one batch, its data loading included; a
-plain step is the wall time of one hand-written step, its data loading included. The ratio is the median
-over steps of the per-step ratio, after `--warmup` steps; the once-per-epoch work (validation,
-checkpoints) lands in a few outlier steps that the median leaves out, as a hand-written loop would also
-have to do that work. Prints one JSON line.
+The two run interleaved in one process, so both see the same machine speed at the same moment (on a
+shared 2-core VM the same step took 138 ms in one run and 192 ms in the next): at the start of each
+Lightning batch a callback runs one plain step, and at the end of each Lightning epoch the plain epoch's
+validation and checkpoint. A Lightning step is the wall time between two plain steps; a Lightning epoch
+is the epoch's wall time minus the plain work run inside it. Prints one JSON line: the median and the
+spread (min, max) of the per-step ratio (after `--warmup` steps) and of the per-epoch ratio.
+
+`--memory SIDE` trains only that side for `--epochs` in this process and prints its peak RSS, to compare
+the two sides' memory (run once per side, each in a fresh process).
 """
 
 from __future__ import annotations
@@ -26,19 +29,21 @@ import argparse
 import importlib
 import json
 import os
+import resource
 import statistics
 import tempfile
 import time
-from types import SimpleNamespace
 
-os.environ.setdefault("WANDB_MODE", "disabled")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
-    parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=10, help="steps left out of the per-step ratio")
+    parser.add_argument("--memory", choices=("lightning", "plain"), help="train one side only; print its peak RSS")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
 
@@ -47,16 +52,16 @@ def main() -> None:
 
     config = importlib.import_module(f"{args.module}.config")
     runner = importlib.import_module(f"{args.module}.runner")
-    total = args.warmup + args.steps
     out_dir = tempfile.mkdtemp(prefix="step-ratio-")
 
     def make_cfg(name: str):
-        overrides = [f"run.output_dir={out_dir}", f"run.name={name}", f"trainer.max_steps={total}",
-                     "trainer.max_epochs=1000", "early_stopping.enabled=false", *args.overrides]
+        overrides = [f"run.output_dir={out_dir}", f"run.name={name}", f"trainer.max_epochs={args.epochs}",
+                     "early_stopping.enabled=false", *args.overrides]
         return config.load_config(overrides=overrides)
 
     class PlainLoop:
-        """The hand-written loop, one step per call, on its own model, optimizer and loader."""
+        """The hand-written loop on its own model, optimizer and loaders: a step per call, and the
+        end-of-epoch work (validation, checkpoint) per `end_epoch` call."""
 
         def __init__(self) -> None:
             cfg = make_cfg("plain")
@@ -64,13 +69,21 @@ def main() -> None:
             self.dm = runner.build_datamodule(cfg)
             module = runner.build_model(cfg, self.dm)
             self.dm.setup("fit")
-            module._trainer = SimpleNamespace(estimated_stepping_batches=total)  # all configure_optimizers reads
+            steps = args.epochs * len(self.dm.train_dataloader())
+
+            class Steps:  # all that configure_optimizers reads of the trainer
+                estimated_stepping_batches = steps
+                precision = str(getattr(cfg.trainer.precision, "value", cfg.trainer.precision))
+                gradient_clip_val = cfg.trainer.gradient_clip_val
+
+            module._trainer = Steps()
             opt_cfg = module.configure_optimizers()
             self.opt, self.sched = opt_cfg["optimizer"], opt_cfg["lr_scheduler"]["scheduler"]
             self.criterion, self.clip = module.criterion, cfg.trainer.gradient_clip_val
             self.net = module.net.train()
             self.epoch = 0
             self.batches = self.new_epoch()
+            self.ckpt = os.path.join(out_dir, "plain.ckpt")
 
         def new_epoch(self):
             loader = self.dm.train_dataloader()
@@ -79,7 +92,7 @@ def main() -> None:
 
         def step(self) -> None:
             batch = next(self.batches, None)
-            if batch is None:  # end of epoch: a new shuffle, as a hand-written loop would do
+            if batch is None:
                 self.epoch += 1
                 self.batches = self.new_epoch()
                 batch = next(self.batches)
@@ -92,35 +105,84 @@ def main() -> None:
             self.opt.step()
             self.sched.step()
 
-    class Lockstep(L.Callback):
-        """Runs one plain step at the start of each Lightning batch and times both sides."""
+        def end_epoch(self) -> None:
+            self.net.eval()
+            correct = total = 0
+            with torch.no_grad():
+                for *inputs, y in self.dm.val_dataloader():
+                    logits = self.net(*inputs)
+                    self.criterion(logits, y)
+                    correct += int((logits.argmax(-1) == y).sum())
+                    total += len(y)
+            self.net.train()
+            state = {"model": self.net.state_dict(), "optimizer": self.opt.state_dict(),
+                     "scheduler": self.sched.state_dict(), "epoch": self.epoch, "acc": correct / max(total, 1)}
+            torch.save(state, self.ckpt)
+
+    class Interleave(L.Callback):
+        """Runs the plain loop inside the Lightning run and times both sides, per step and per epoch."""
 
         def __init__(self, plain: PlainLoop) -> None:
             self.plain = plain
             self.mark: float | None = None
-            self.lightning: list[float] = []
+            self.lightning_steps: list[float] = []
             self.plain_steps: list[float] = []
+            self.epoch_start = self.plain_in_epoch = 0.0
+            self.lightning_epochs: list[float] = []
+            self.plain_epochs: list[float] = []
+
+        def on_train_epoch_start(self, trainer, pl_module) -> None:
+            self.epoch_start, self.plain_in_epoch, self.mark = time.perf_counter(), 0.0, None
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
             start = time.perf_counter()
             if self.mark is not None:
-                self.lightning.append(start - self.mark)  # one Lightning step since the last plain step ended
+                self.lightning_steps.append(start - self.mark)  # one Lightning step since the last plain step
             self.plain.step()
             self.mark = time.perf_counter()
             self.plain_steps.append(self.mark - start)
+            self.plain_in_epoch += self.mark - start
 
-    lockstep = Lockstep(PlainLoop())
-    runner.train(make_cfg("lightning"), extra_callbacks=[lockstep], test=False)
-    # lightning[i] is the Lightning step between plain steps i and i+1.
-    pairs = list(zip(lockstep.lightning, lockstep.plain_steps))[args.warmup:]  # noqa: B905
-    lightning = [a for a, _ in pairs]
-    plain = [b for _, b in pairs]
+        def on_train_epoch_end(self, trainer, pl_module) -> None:
+            # Lightning's validation and checkpoints ran inside this epoch; now the plain loop's.
+            start = time.perf_counter()
+            self.plain.end_epoch()
+            end = time.perf_counter()
+            plain_end = end - start
+            self.lightning_epochs.append(start - self.epoch_start - self.plain_in_epoch)
+            self.plain_epochs.append(self.plain_in_epoch + plain_end)
+
+    if args.memory == "plain":
+        plain = PlainLoop()
+        for _ in range(args.epochs):
+            for _ in range(len(plain.dm.train_dataloader())):
+                plain.step()
+            plain.end_epoch()
+        print(json.dumps({"side": "plain", "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        return
+    if args.memory == "lightning":
+        runner.train(make_cfg("lightning"), test=False)
+        print(json.dumps({"side": "lightning",
+                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        return
+
+    timer = Interleave(PlainLoop())
+    runner.train(make_cfg("lightning"), extra_callbacks=[timer], test=False)
+    step_pairs = list(zip(timer.lightning_steps, timer.plain_steps))[args.warmup:]  # noqa: B905
+    step_ratios = [a / b for a, b in step_pairs]
+    epoch_ratios = [a / b for a, b in zip(timer.lightning_epochs, timer.plain_epochs, strict=True)]
     result = {
-        "lightning_s_per_step": statistics.median(lightning),
-        "plain_s_per_step": statistics.median(plain),
-        "ratio": statistics.median(a / b for a, b in pairs),  # median over steps of the per-step ratio
-        "ratio_of_medians": statistics.median(lightning) / statistics.median(plain),
-        "steps": len(pairs),
+        "step_ratio_median": statistics.median(step_ratios),
+        "step_ratio_spread": [min(step_ratios), max(step_ratios)],
+        "step_ratio_iqr": statistics.quantiles(step_ratios, n=4)[::2],
+        "epoch_ratio_median": statistics.median(epoch_ratios),
+        "epoch_ratio_spread": [min(epoch_ratios), max(epoch_ratios)],
+        "plain_s_per_step": statistics.median(b for _, b in step_pairs),
+        "lightning_s_per_step": statistics.median(a for a, _ in step_pairs),
+        "plain_s_per_epoch": statistics.median(timer.plain_epochs),
+        "lightning_s_per_epoch": statistics.median(timer.lightning_epochs),
+        "steps": len(step_pairs),
+        "epochs": len(epoch_ratios),
         "threads": torch.get_num_threads(),
     }
     print(json.dumps(result))

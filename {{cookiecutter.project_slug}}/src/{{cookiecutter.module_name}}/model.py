@@ -12,13 +12,20 @@ from typing import Any
 import lightning as L
 import torch
 from torch import nn
+from torchmetrics.aggregation import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from {{cookiecutter.module_name}}.config import OptimConfig, SchedulerConfig
 
 
 class Classifier(L.LightningModule):
-    """Cross-entropy classifier around `net`; logs loss and accuracy for train, val and test."""
+    """Cross-entropy classifier around `net`; logs loss and accuracy for train, val and test.
+
+    Metrics are updated every step (a few tensor operations) and logged once per epoch, averaged over all
+    samples and processes (torchmetrics); the training loss is also logged at the logger's interval
+    (`trainer.log_every_n_steps`). `self.log` walks Lightning's bookkeeping on every call, which costs a
+    measurable share of a small model's step, so it is not called on the other steps.
+    """
 
     def __init__(
         self,
@@ -35,9 +42,10 @@ class Classifier(L.LightningModule):
         self.num_classes = num_classes
         self.optim_cfg, self.sched_cfg = optim, scheduler
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
-        self.val_acc = MulticlassAccuracy(num_classes, average="micro")
-        self.test_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.metrics = nn.ModuleDict({
+            f"{split}_{kind}": MulticlassAccuracy(num_classes, average="micro") if kind == "acc" else MeanMetric()
+            for split in ("train", "val", "test") for kind in ("loss", "acc")
+        })
         self.example_input_array = example_input  # the model summary prints FLOPs and shapes with it
         self.channels_last = channels_last
         self._total_steps: int | None = None  # optimizer steps of the whole run, known once training starts
@@ -58,38 +66,48 @@ class Classifier(L.LightningModule):
     def example_input_array(self, example: Any) -> None:
         self._example_input_array = example
 
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        if self.channels_last:  # (B, C, H, W) images in NHWC memory order; other tensors unchanged
-            batch = [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in batch]
-        return batch
-
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self.net(*inputs)  # inputs -> (B, K)
 
     def shared_step(self, batch: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
         *inputs, y = batch  # y: (B,)
+        if self.channels_last:  # (B, C, H, W) images in NHWC memory order; other inputs unchanged
+            inputs = [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in inputs]
         logits = self(*inputs)  # (B, K)
         return {"loss": self.criterion(logits, y), "logits": logits, "target": y}
 
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> dict[str, torch.Tensor]:
+    def _update(self, split: str, out: dict[str, torch.Tensor]) -> None:
+        y = out["target"]
+        self.metrics[f"{split}_loss"].update(out["loss"].detach(), weight=len(y))
+        self.metrics[f"{split}_acc"].update(out["logits"].detach(), y)
+
+    def _log_epoch(self, split: str, prog_bar: bool = False) -> None:
+        for kind in ("loss", "acc"):  # computed over all samples of all processes, then reset
+            self.log(f"{split}/{kind}", self.metrics[f"{split}_{kind}"], prog_bar=prog_bar)
+
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         out = self.shared_step(batch)
-        self.train_acc(out["logits"], out["target"])
-        self.log("train/loss", out["loss"], on_step=True, on_epoch=True, prog_bar=True)
-        self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
-        return {"loss": out["loss"]}
+        self._update("train", out)
+        if self.trainer._logger_connector.should_update_logs:  # only at the logger's interval
+            self.log("train/loss_step", out["loss"], prog_bar=True)
+        return out["loss"]
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> dict[str, torch.Tensor]:
         out = self.shared_step(batch)
-        self.val_acc(out["logits"], out["target"])
-        self.log("val/loss", out["loss"], on_epoch=True, prog_bar=True, sync_dist=True)  # averaged over processes
-        self.log("val/acc", self.val_acc, on_epoch=True, prog_bar=True)
-        return {"logits": out["logits"].detach()}  # read by the prediction-histogram callback
+        self._update("val", out)
+        return {"logits": out["logits"].detach()}  # read by the predictions callback
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val", prog_bar=True)
 
     def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        out = self.shared_step(batch)
-        self.test_acc(out["logits"], out["target"])
-        self.log("test/loss", out["loss"], on_epoch=True, sync_dist=True)
-        self.log("test/acc", self.test_acc, on_epoch=True)
+        self._update("test", self.shared_step(batch))
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
 
     def configure_optimizers(self) -> dict[str, Any]:
         o, s = self.optim_cfg, self.sched_cfg

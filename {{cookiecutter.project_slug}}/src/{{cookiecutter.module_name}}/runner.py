@@ -28,7 +28,14 @@ from labblocks.callbacks import (
     WatchModel,
 )
 from labblocks.resume import config_diff, git_commit, wandb_run_id
-from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint, ModelSummary
+from lightning.pytorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LearningRateMonitor,
+    ModelCheckpoint,
+    ModelSummary,
+    TQDMProgressBar,
+)
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -213,6 +220,8 @@ def build_callbacks(
         RunMetadata(config, cfg.run.seed, git_commit(PROJECT_ROOT)),
         ModelSummary(max_depth=1),  # parameters, FLOPs, input and output sizes (from example_input_array)
     ]
+    if cfg.trainer.enable_progress_bar:
+        callbacks.append(TQDMProgressBar(refresh_rate=10))  # every step would cost a small model's step a few %
     if ck.every_n_train_steps:  # and mid-epoch (Lightning takes steps or epochs per callback, not both)
         callbacks.append(last_checkpoint(rd, every_n_train_steps=ck.every_n_train_steps))
     if ck.save_on_signal:
