@@ -4,6 +4,14 @@ from labblocks.callbacks.histograms import PredictionHistograms
 from labblocks.callbacks.metadata import RunMetadata
 from labblocks.callbacks.rng import RNGState
 from labblocks.callbacks.samples import SampleTable
+from labblocks.callbacks.wandb_table import log_wandb_table
 from labblocks.callbacks.watch import WatchModel
 
-__all__ = ["PredictionHistograms", "RNGState", "RunMetadata", "SampleTable", "WatchModel"]
+__all__ = [
+    "PredictionHistograms",
+    "RNGState",
+    "RunMetadata",
+    "SampleTable",
+    "WatchModel",
+    "log_wandb_table",
+]
