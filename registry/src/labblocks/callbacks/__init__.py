@@ -2,6 +2,7 @@
 
 from labblocks.callbacks.histograms import PredictionHistograms
 from labblocks.callbacks.metadata import RunMetadata
+from labblocks.callbacks.predictions import ValidationPredictions
 from labblocks.callbacks.rng import RNGState
 from labblocks.callbacks.samples import SampleTable
 from labblocks.callbacks.wandb_table import log_wandb_table
@@ -12,6 +13,7 @@ __all__ = [
     "RNGState",
     "RunMetadata",
     "SampleTable",
+    "ValidationPredictions",
     "WatchModel",
     "log_wandb_table",
 ]
