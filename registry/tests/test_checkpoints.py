@@ -206,3 +206,23 @@ def test_scan_orders_by_step_then_time_and_sets_aside(tmp_path: Path) -> None:
     assert second != moved and moved.exists() and second.read_bytes() == b"again"
     assert scan_checkpoints(tmp_path).problems == {}
     assert newest_resumable(tmp_path / "absent") is None
+
+
+def test_run_metadata_records_the_project(tmp_path: Path) -> None:
+    import labblocks
+    from labblocks.callbacks import RunMetadata
+
+    model = TinyModel()
+    model.net[2] = labblocks.build("core/mlp@v1", in_dim=64, hidden_dim=8, out_dim=3)
+    trainer = quiet_trainer(
+        max_epochs=1, enable_checkpointing=True, plugins=[AtomicCheckpointIO()],
+        callbacks=[RunMetadata({"lr": 0.5}, seed=7, git_commit=None, project="digits_lab")],
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(model, datamodule=TinyData())
+    (path,) = tmp_path.rglob("*.ckpt")
+    ckpt = torch.load(path, weights_only=True)
+    assert ckpt["project"] == "digits_lab" and ckpt["seed"] == 7 and ckpt["config"] == {"lr": 0.5}
+    assert ckpt["labblocks"]["modules"]["net.2"]["key"] == "core/mlp@v1"
+    assert checkpoint_problem(path, project="digits_lab") is None
+    assert "written by project 'digits_lab', not 'other'" in str(checkpoint_problem(path, project="other"))
