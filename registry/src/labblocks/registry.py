@@ -66,6 +66,11 @@ def _to_plain(node: Any) -> Any:
 
 _SUPPLIED = object()  # stands for an argument the caller fills in at build time
 
+# `portable(module or None, args) -> (args, init)`: arguments that rebuild the same architecture without
+# any file outside the metadata (e.g. no pretrained-weights path), and the replaced values, kept for
+# people as the metadata's `init`. `module` is None when old metadata is rebuilt.
+PortableFn = Callable[[Any, dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]]
+
 
 def _origin(obj: Any) -> tuple[str, str]:
     return obj.__module__, obj.__qualname__
@@ -94,6 +99,7 @@ class Entry:
     example_dims: dict[str, int] = field(default_factory=dict)
     deprecated: str | None = None
     contract_fn: Callable[[Any, dict[str, Any]], Contract] | None = None
+    portable: PortableFn | None = None
 
     @property
     def target(self) -> str:
@@ -335,12 +341,15 @@ class Registry:
         example_dims: dict[str, int] | None = None,
         deprecated: str | None = None,
         contract: Callable[[Any, dict[str, Any]], Contract] | None = None,
+        portable: PortableFn | None = None,
     ) -> Callable[[Any], Any]:
         """Decorator that registers a block class or factory under a pinned key.
 
         `inputs` maps forward argument names to shape specs; `outputs` is a spec, a tuple of specs or a
         dict of them. `example` holds small constructor arguments used by tests, the catalog and
         benchmarks. `contract(module, args)` computes the contract when it depends on the arguments.
+        `portable(module, args) -> (args, init)` gives the arguments recorded in the metadata when some
+        only load weights from a file (see `PortableFn`): a rebuild then needs nothing but the metadata.
         """
         k = parse_key(key)
         if not k.pinned:
@@ -358,6 +367,7 @@ class Registry:
                 example_dims=dict(example_dims or {}),
                 deprecated=deprecated,
                 contract_fn=contract,
+                portable=portable,
             )
             old = self._live.get(str(k))
             if old is not None and _origin(old.obj) != _origin(obj):  # the same origin: a reload
@@ -538,7 +548,13 @@ class Registry:
             if hasattr(e, "add_note"):
                 e.add_note(f"while building {entry.key}" + (f" at {path}" if path else ""))
             raise
-        meta = {"key": str(entry.key), "args": copy.deepcopy(args), "labblocks_version": __version__}
+        recorded, init = _recorded_args(args, built)
+        if entry.portable is not None:
+            recorded, own = entry.portable(module, recorded)
+            init.update(own)
+        meta: dict[str, Any] = {"key": str(entry.key), "args": recorded, "labblocks_version": __version__}
+        if init:
+            meta["init"] = init
         object.__setattr__(module, META_ATTR, meta)
         if shape_check_mode() == "hooks":
             install_hooks(module, self.contract(module))
@@ -572,9 +588,27 @@ class Registry:
             written = meta.get("labblocks_version", "?")
             note = f"(metadata written by labblocks {written}; installed {__version__})"
             raise UnknownKeyError(f"{e}\n  {note}") from None
-        node = {NODE_KEY: str(key), **_to_plain(meta["args"])}
+        args = _to_plain(meta["args"])
+        if "init" not in meta:  # written before 0.2: may name files that only loaded weights
+            args = self._portable_old(key, args)
+        node = {NODE_KEY: str(key), **args}
         self.validate(node, f"{path}.args", strict=True)
         return self._build(self._fill(node, True, path), path, allow_deprecated=True)
+
+    def _portable_old(self, key: Key, args: dict[str, Any]) -> dict[str, Any]:
+        """Arguments of metadata written before 0.2 (args as given, nested nodes too), made portable where
+        the block can tell without being built (e.g. timm weights files are dropped)."""
+        out = {k: self._portable_old_value(v) for k, v in args.items()}
+        entry = self.entry(key)
+        return entry.portable(None, out)[0] if entry.portable is not None else out
+
+    def _portable_old_value(self, value: Any) -> Any:
+        if _is_node(value):
+            inner = {k: v for k, v in value.items() if k != NODE_KEY}
+            return {NODE_KEY: value[NODE_KEY], **self._portable_old(self.resolve(value[NODE_KEY]), inner)}
+        if isinstance(value, list):
+            return [self._portable_old_value(v) for v in value]
+        return value
 
     # -- catalog queries ---------------------------------------------------------------------------
 
@@ -619,6 +653,31 @@ class Registry:
         )
 
 
+def _recorded_args(args: dict[str, Any], built: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The arguments to record for a module: nested nodes replaced by their built modules' own recorded
+    node (portable), and the `init` values those set aside, by argument name."""
+    recorded: dict[str, Any] = {}
+    init: dict[str, Any] = {}
+
+    def one(value: Any, module: Any) -> tuple[Any, Any]:
+        meta = getattr(module, META_ATTR, None)
+        if _is_node(value) and meta is not None:
+            return {NODE_KEY: meta["key"], **copy.deepcopy(meta["args"])}, meta.get("init")
+        return copy.deepcopy(value), None
+
+    for name, value in args.items():
+        if isinstance(value, list) and value and all(_is_node(v) for v in value):
+            pairs = [one(v, m) for v, m in zip(value, built[name], strict=True)]
+            recorded[name] = [p[0] for p in pairs]
+            if any(p[1] for p in pairs):
+                init[name] = [p[1] or {} for p in pairs]
+        else:
+            recorded[name], sub = one(value, built[name])
+            if sub:
+                init[name] = sub
+    return recorded, init
+
+
 def _omegaconf_path(spec: Any) -> str:
     """The full key of an OmegaConf node inside its root config, e.g. `model.net`, else ''."""
     if not type(spec).__module__.startswith("omegaconf"):
@@ -630,7 +689,9 @@ def _omegaconf_path(spec: Any) -> str:
 
 
 def metadata(module: Any) -> dict[str, Any]:
-    """What a built module carries: `{"key", "args", "labblocks_version"}` (a copy)."""
+    """What a built module carries: `{"key", "args", "labblocks_version"}` (a copy), plus `init` when some
+    arguments only loaded weights from outside (a pretrained file or directory): `args` then rebuild the
+    architecture alone, and `init` records the original values for people (`rebuild` ignores it)."""
     meta = getattr(module, META_ATTR, None)
     if meta is None:
         name = type(module).__name__
