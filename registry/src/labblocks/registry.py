@@ -220,13 +220,66 @@ def format_signature(params: list[dict[str, Any]]) -> str:
 
 
 class Registry:
-    """Keys to blocks. `manifest` describes entries whose modules are not imported yet."""
+    """Keys to blocks. `manifest` describes entries whose modules are not imported yet; `plugins` names
+    an entry-point group of other packages' block modules (see `labblocks.plugins`)."""
 
-    def __init__(self, manifest: dict[str, Any] | Callable[[], dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        manifest: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        plugins: str | None = None,
+    ):
         self._manifest_src = manifest
         self._manifest: dict[str, Any] | None = None
         self._live: dict[str, Entry] = {}
         self._cache: dict[str, dict[str, Any]] | None = None
+        self._plugin_group = plugins
+        self._plugins: dict[str, Any] | None = None  # namespace -> labblocks.plugins.Plugin
+        self._plugin_records: dict[str, dict[str, Any]] | None = None
+        self._plugins_imported: set[str] = set()
+
+    # -- plugins -----------------------------------------------------------------------------------
+
+    @property
+    def plugins(self) -> dict[str, Any]:
+        """Installed plugins by namespace (found once, from entry points; nothing is imported)."""
+        if self._plugins is None:
+            from labblocks.plugins import discover
+
+            self._plugins = discover(self._plugin_group) if self._plugin_group else {}
+        return self._plugins
+
+    def _static_plugin_records(self) -> dict[str, dict[str, Any]]:
+        if self._plugin_records is None:
+            from labblocks.plugins import static_records
+
+            records: dict[str, dict[str, Any]] = {}
+            for plugin in self.plugins.values():
+                try:
+                    records.update(static_records(plugin))
+                except (OSError, SyntaxError, LookupError, ValueError) as e:
+                    warnings.warn(
+                        f"labblocks: cannot read the blocks of {plugin.describe()} from source "
+                        f"({type(e).__name__}: {e}); they are listed once the module is imported",
+                        stacklevel=3,
+                    )
+            self._plugin_records = records
+        return self._plugin_records
+
+    def import_plugin(self, namespace: str) -> bool:
+        """Import the plugin module of `namespace` (once); False if no plugin provides it."""
+        plugin = self.plugins.get(namespace)
+        if plugin is None or namespace in self._plugins_imported:
+            return False
+        self._plugins_imported.add(namespace)
+        try:
+            importlib.import_module(plugin.module)
+        except Exception as e:
+            raise BlockImportError(
+                f"namespace '{namespace}': importing {plugin.module} ({plugin.describe()}) failed: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+        self._cache = None
+        return True
 
     # -- catalog -----------------------------------------------------------------------------------
 
@@ -241,14 +294,24 @@ class Registry:
         return dict(self._live)
 
     def _records(self) -> dict[str, dict[str, Any]]:
-        """Every known key's record: the manifest's, plus live entries that it does not list."""
+        """Every known key's record: the manifest's, plus live entries that it does not list, plus keys of
+        plugins not imported yet (read from their source)."""
         if self._cache is None:
-            records = dict(self.manifest.get("entries", {}))
+            manifest = self.manifest.get("entries", {})
+            records = {k: r for k, r in self._static_plugin_records().items() if k not in manifest}
             for k, e in self._live.items():
-                if k not in records:
+                if k not in manifest:
                     records[k] = e.info()
+            records.update(manifest)
             self._cache = records
         return self._cache
+
+    def _exact_record(self, key: Key) -> dict[str, Any]:
+        """The key's record, importing its plugin first when the record was only read from source."""
+        rec = self._record(key)
+        if rec.get("static") and self.import_plugin(rec["static"]) and str(key) in self._live:
+            return self._record(key)
+        return rec
 
     def _removed(self) -> dict[str, str]:
         return self.manifest.get("removed", {})
@@ -265,6 +328,11 @@ class Registry:
         loc = f" (at {where})" if where else ""
         if str(k) in self._removed():
             raise RemovedKeyError(f"{k}{loc} was removed. To migrate: {self._removed()[str(k)]}")
+        if k.pinned and str(k) in self.manifest.get("entries", {}):
+            return k  # labblocks' own keys: no need to look for plugins
+        known = str(k) in self._records() if k.pinned else bool(self.versions(k.base))
+        if not known and self.import_plugin(k.namespace):  # a plugin whose source could not be read
+            return self.resolve(k, where, strict)
         if not k.pinned:
             if strict:
                 latest = self.versions(k.base)
@@ -303,13 +371,16 @@ class Registry:
         return UnknownKeyError("\n".join(lines))
 
     def _record(self, key: Key) -> dict[str, Any]:
-        return self._records()[str(key)]
+        entries = self.manifest.get("entries", {})  # labblocks' own keys: no need to look for plugins
+        return entries[str(key)] if str(key) in entries else self._records()[str(key)]
 
     def entry(self, key: str | Key, where: str = "") -> Entry:
         """The live entry for `key`, importing the module that defines it if needed."""
         k = self.resolve(key, where)
         if str(k) not in self._live:
-            target = self._records()[str(k)]["target"]
+            self._exact_record(k)
+        if str(k) not in self._live:
+            target = self._record(k)["target"]
             module = target.split(":")[0]
             try:
                 importlib.import_module(module)
@@ -385,7 +456,7 @@ class Registry:
     # -- arguments ---------------------------------------------------------------------------------
 
     def params(self, key: Key) -> list[dict[str, Any]]:
-        return self._record(key)["params"]
+        return self._exact_record(key)["params"]
 
     def validate(self, node: Any, path: str = "", strict: bool = False, supplied: Iterable[str] = ()) -> None:
         """Check a node (`{"block": key, **args}`) and its nested nodes without building anything.
@@ -705,4 +776,4 @@ def _default_manifest() -> dict[str, Any]:
     return load_manifest()
 
 
-REGISTRY = Registry(_default_manifest)
+REGISTRY = Registry(_default_manifest, plugins="labblocks.blocks")
