@@ -210,3 +210,17 @@ def test_labblocks_list_and_show_a_plugin_without_importing_torch(tmp_path: Path
     """))
     assert built.returncode == 0, built.stderr
     assert built.stdout.split() == ["TinyLin", "4", "plug/dynamic@v1"]
+
+
+def test_entry_point_scan_agrees_with_importlib_metadata(plugin_site: Callable[..., Path]) -> None:
+    import importlib.metadata
+
+    from labblocks.plugins import entry_points
+
+    plugin_site()
+    for group in ("labblocks.blocks", "console_scripts"):
+        found = importlib.metadata.entry_points(group=group)
+        norm = lambda dist: dist.replace("-", "_").lower()  # noqa: E731  (folder names hold normalised names)
+        assert sorted((n, v, norm(d)) for n, v, d in entry_points(group)) == sorted(
+            (e.name, e.value, norm(e.dist.name) if e.dist else "?") for e in found
+        )
