@@ -64,7 +64,10 @@ def fit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fit]:
         trainer = quiet_trainer(logger=loggers, callbacks=callbacks, max_epochs=EPOCHS, num_sanity_val_steps=1)
         trainer.fit(model, datamodule=data)
         loggers[0].experiment.finish()
-        (run,) = (root / "wandb").glob("offline-run-*")
+        runs = list((root / "wandb").glob("offline-run-*"))
+        assert len(runs) == 1, f"expected one offline W&B run in {root / 'wandb'}, found {runs}"
+        run = runs[0]
+        wandb_offline.wait_until_complete(run)
         yield Fit(root, run, root / "wandb-data", root / "tb", root / "csv", data, model)
 
 

@@ -10,6 +10,7 @@ checksum(4) length(2) type(1) + data) of `wandb_internal_pb2.Record` messages.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,21 @@ def records(run_dir: str | Path) -> Iterator[Any]:
         record = pb.Record()
         record.ParseFromString(chunk)
         yield record
+
+
+def wait_until_complete(run_dir: str | Path, timeout: float = 60.0) -> None:
+    """Wait until the run's `.wandb` file holds its exit record. `run.finish()` can return before W&B's
+    service process has written the file out (seen on a loaded machine), so read after this."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if any(r.WhichOneof("record_type") == "exit" for r in records(run_dir)):
+                return
+        except FileNotFoundError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{run_dir}: no exit record after {timeout:.0f} s; did the run call finish()?")
+        time.sleep(0.1)
 
 
 def history(run_dir: str | Path) -> list[dict[str, Any]]:
