@@ -89,3 +89,9 @@ def run_cli(
 def cli() -> Callable[..., subprocess.CompletedProcess]:
     """`cli(*args)`: run the labblocks command in a subprocess; returns the CompletedProcess."""
     return run_cli
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "multisecond: takes seconds, not milliseconds (real processes, W&B runs, Trainer fits)"
+    )

@@ -101,7 +101,7 @@ def test_hf_encoder_loads_a_local_pretrained_directory(tmp_path: Path) -> None:
     assert (tmp_path / "config.json").is_file()
     torch.manual_seed(1)  # a different seed: equal outputs must come from the saved weights
     loaded = labblocks.build("hf/encoder@v1", pretrained=str(tmp_path), num_labels=3).eval()
-    assert labblocks.metadata(loaded)["args"]["pretrained"] == str(tmp_path)
+    assert labblocks.metadata(loaded)["init"] == {"pretrained": str(tmp_path)}  # args: the resolved config
     ids, mask = _batch()
     with torch.no_grad():
         torch.testing.assert_close(loaded(ids, mask), original(ids, mask), atol=0, rtol=0)

@@ -28,7 +28,7 @@ from labblocks.errors import (
 from labblocks.registry import REGISTRY, BlockInfo, Registry, metadata
 from labblocks.shapes import set_shape_check, shape_check_mode
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 register = REGISTRY.register
 build = REGISTRY.build
@@ -45,7 +45,10 @@ def list_blocks(pattern: str = "*", tags: list[str] | None = None) -> list[str]:
 
 
 def __getattr__(name: str) -> Any:  # keep `labblocks.testing` and friends lazy
-    if name in ("testing", "callbacks", "resume", "export", "blocks", "adapters"):
+    if name in (
+        "testing", "callbacks", "resume", "export", "blocks", "adapters", "checkpoints", "checkpoint_io", "runlock",
+        "plugins",
+    ):
         import importlib
 
         return importlib.import_module(f"labblocks.{name}")

@@ -66,6 +66,11 @@ def _to_plain(node: Any) -> Any:
 
 _SUPPLIED = object()  # stands for an argument the caller fills in at build time
 
+# `portable(module or None, args) -> (args, init)`: arguments that rebuild the same architecture without
+# any file outside the metadata (e.g. no pretrained-weights path), and the replaced values, kept for
+# people as the metadata's `init`. `module` is None when old metadata is rebuilt.
+PortableFn = Callable[[Any, dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]]
+
 
 def _origin(obj: Any) -> tuple[str, str]:
     return obj.__module__, obj.__qualname__
@@ -94,6 +99,7 @@ class Entry:
     example_dims: dict[str, int] = field(default_factory=dict)
     deprecated: str | None = None
     contract_fn: Callable[[Any, dict[str, Any]], Contract] | None = None
+    portable: PortableFn | None = None
 
     @property
     def target(self) -> str:
@@ -214,13 +220,66 @@ def format_signature(params: list[dict[str, Any]]) -> str:
 
 
 class Registry:
-    """Keys to blocks. `manifest` describes entries whose modules are not imported yet."""
+    """Keys to blocks. `manifest` describes entries whose modules are not imported yet; `plugins` names
+    an entry-point group of other packages' block modules (see `labblocks.plugins`)."""
 
-    def __init__(self, manifest: dict[str, Any] | Callable[[], dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        manifest: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        plugins: str | None = None,
+    ):
         self._manifest_src = manifest
         self._manifest: dict[str, Any] | None = None
         self._live: dict[str, Entry] = {}
         self._cache: dict[str, dict[str, Any]] | None = None
+        self._plugin_group = plugins
+        self._plugins: dict[str, Any] | None = None  # namespace -> labblocks.plugins.Plugin
+        self._plugin_records: dict[str, dict[str, Any]] | None = None
+        self._plugins_imported: set[str] = set()
+
+    # -- plugins -----------------------------------------------------------------------------------
+
+    @property
+    def plugins(self) -> dict[str, Any]:
+        """Installed plugins by namespace (found once, from entry points; nothing is imported)."""
+        if self._plugins is None:
+            from labblocks.plugins import discover
+
+            self._plugins = discover(self._plugin_group) if self._plugin_group else {}
+        return self._plugins
+
+    def _static_plugin_records(self) -> dict[str, dict[str, Any]]:
+        if self._plugin_records is None:
+            from labblocks.plugins import static_records
+
+            records: dict[str, dict[str, Any]] = {}
+            for plugin in self.plugins.values():
+                try:
+                    records.update(static_records(plugin))
+                except (OSError, SyntaxError, LookupError, ValueError) as e:
+                    warnings.warn(
+                        f"labblocks: cannot read the blocks of {plugin.describe()} from source "
+                        f"({type(e).__name__}: {e}); they are listed once the module is imported",
+                        stacklevel=3,
+                    )
+            self._plugin_records = records
+        return self._plugin_records
+
+    def import_plugin(self, namespace: str) -> bool:
+        """Import the plugin module of `namespace` (once); False if no plugin provides it."""
+        plugin = self.plugins.get(namespace)
+        if plugin is None or namespace in self._plugins_imported:
+            return False
+        self._plugins_imported.add(namespace)
+        try:
+            importlib.import_module(plugin.module)
+        except Exception as e:
+            raise BlockImportError(
+                f"namespace '{namespace}': importing {plugin.module} ({plugin.describe()}) failed: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+        self._cache = None
+        return True
 
     # -- catalog -----------------------------------------------------------------------------------
 
@@ -235,14 +294,24 @@ class Registry:
         return dict(self._live)
 
     def _records(self) -> dict[str, dict[str, Any]]:
-        """Every known key's record: the manifest's, plus live entries that it does not list."""
+        """Every known key's record: the manifest's, plus live entries that it does not list, plus keys of
+        plugins not imported yet (read from their source)."""
         if self._cache is None:
-            records = dict(self.manifest.get("entries", {}))
+            manifest = self.manifest.get("entries", {})
+            records = {k: r for k, r in self._static_plugin_records().items() if k not in manifest}
             for k, e in self._live.items():
-                if k not in records:
+                if k not in manifest:
                     records[k] = e.info()
+            records.update(manifest)
             self._cache = records
         return self._cache
+
+    def _exact_record(self, key: Key) -> dict[str, Any]:
+        """The key's record, importing its plugin first when the record was only read from source."""
+        rec = self._record(key)
+        if rec.get("static") and self.import_plugin(rec["static"]) and str(key) in self._live:
+            return self._record(key)
+        return rec
 
     def _removed(self) -> dict[str, str]:
         return self.manifest.get("removed", {})
@@ -259,6 +328,11 @@ class Registry:
         loc = f" (at {where})" if where else ""
         if str(k) in self._removed():
             raise RemovedKeyError(f"{k}{loc} was removed. To migrate: {self._removed()[str(k)]}")
+        if k.pinned and str(k) in self.manifest.get("entries", {}):
+            return k  # labblocks' own keys: no need to look for plugins
+        known = str(k) in self._records() if k.pinned else bool(self.versions(k.base))
+        if not known and self.import_plugin(k.namespace):  # a plugin whose source could not be read
+            return self.resolve(k, where, strict)
         if not k.pinned:
             if strict:
                 latest = self.versions(k.base)
@@ -297,13 +371,16 @@ class Registry:
         return UnknownKeyError("\n".join(lines))
 
     def _record(self, key: Key) -> dict[str, Any]:
-        return self._records()[str(key)]
+        entries = self.manifest.get("entries", {})  # labblocks' own keys: no need to look for plugins
+        return entries[str(key)] if str(key) in entries else self._records()[str(key)]
 
     def entry(self, key: str | Key, where: str = "") -> Entry:
         """The live entry for `key`, importing the module that defines it if needed."""
         k = self.resolve(key, where)
         if str(k) not in self._live:
-            target = self._records()[str(k)]["target"]
+            self._exact_record(k)
+        if str(k) not in self._live:
+            target = self._record(k)["target"]
             module = target.split(":")[0]
             try:
                 importlib.import_module(module)
@@ -335,12 +412,15 @@ class Registry:
         example_dims: dict[str, int] | None = None,
         deprecated: str | None = None,
         contract: Callable[[Any, dict[str, Any]], Contract] | None = None,
+        portable: PortableFn | None = None,
     ) -> Callable[[Any], Any]:
         """Decorator that registers a block class or factory under a pinned key.
 
         `inputs` maps forward argument names to shape specs; `outputs` is a spec, a tuple of specs or a
         dict of them. `example` holds small constructor arguments used by tests, the catalog and
         benchmarks. `contract(module, args)` computes the contract when it depends on the arguments.
+        `portable(module, args) -> (args, init)` gives the arguments recorded in the metadata when some
+        only load weights from a file (see `PortableFn`): a rebuild then needs nothing but the metadata.
         """
         k = parse_key(key)
         if not k.pinned:
@@ -358,6 +438,7 @@ class Registry:
                 example_dims=dict(example_dims or {}),
                 deprecated=deprecated,
                 contract_fn=contract,
+                portable=portable,
             )
             old = self._live.get(str(k))
             if old is not None and _origin(old.obj) != _origin(obj):  # the same origin: a reload
@@ -375,7 +456,7 @@ class Registry:
     # -- arguments ---------------------------------------------------------------------------------
 
     def params(self, key: Key) -> list[dict[str, Any]]:
-        return self._record(key)["params"]
+        return self._exact_record(key)["params"]
 
     def validate(self, node: Any, path: str = "", strict: bool = False, supplied: Iterable[str] = ()) -> None:
         """Check a node (`{"block": key, **args}`) and its nested nodes without building anything.
@@ -538,7 +619,13 @@ class Registry:
             if hasattr(e, "add_note"):
                 e.add_note(f"while building {entry.key}" + (f" at {path}" if path else ""))
             raise
-        meta = {"key": str(entry.key), "args": copy.deepcopy(args), "labblocks_version": __version__}
+        recorded, init = _recorded_args(args, built)
+        if entry.portable is not None:
+            recorded, own = entry.portable(module, recorded)
+            init.update(own)
+        meta: dict[str, Any] = {"key": str(entry.key), "args": recorded, "labblocks_version": __version__}
+        if init:
+            meta["init"] = init
         object.__setattr__(module, META_ATTR, meta)
         if shape_check_mode() == "hooks":
             install_hooks(module, self.contract(module))
@@ -572,9 +659,27 @@ class Registry:
             written = meta.get("labblocks_version", "?")
             note = f"(metadata written by labblocks {written}; installed {__version__})"
             raise UnknownKeyError(f"{e}\n  {note}") from None
-        node = {NODE_KEY: str(key), **_to_plain(meta["args"])}
+        args = _to_plain(meta["args"])
+        if "init" not in meta:  # written before 0.2: may name files that only loaded weights
+            args = self._portable_old(key, args)
+        node = {NODE_KEY: str(key), **args}
         self.validate(node, f"{path}.args", strict=True)
         return self._build(self._fill(node, True, path), path, allow_deprecated=True)
+
+    def _portable_old(self, key: Key, args: dict[str, Any]) -> dict[str, Any]:
+        """Arguments of metadata written before 0.2 (args as given, nested nodes too), made portable where
+        the block can tell without being built (e.g. timm weights files are dropped)."""
+        out = {k: self._portable_old_value(v) for k, v in args.items()}
+        entry = self.entry(key)
+        return entry.portable(None, out)[0] if entry.portable is not None else out
+
+    def _portable_old_value(self, value: Any) -> Any:
+        if _is_node(value):
+            inner = {k: v for k, v in value.items() if k != NODE_KEY}
+            return {NODE_KEY: value[NODE_KEY], **self._portable_old(self.resolve(value[NODE_KEY]), inner)}
+        if isinstance(value, list):
+            return [self._portable_old_value(v) for v in value]
+        return value
 
     # -- catalog queries ---------------------------------------------------------------------------
 
@@ -619,6 +724,31 @@ class Registry:
         )
 
 
+def _recorded_args(args: dict[str, Any], built: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The arguments to record for a module: nested nodes replaced by their built modules' own recorded
+    node (portable), and the `init` values those set aside, by argument name."""
+    recorded: dict[str, Any] = {}
+    init: dict[str, Any] = {}
+
+    def one(value: Any, module: Any) -> tuple[Any, Any]:
+        meta = getattr(module, META_ATTR, None)
+        if _is_node(value) and meta is not None:
+            return {NODE_KEY: meta["key"], **copy.deepcopy(meta["args"])}, meta.get("init")
+        return copy.deepcopy(value), None
+
+    for name, value in args.items():
+        if isinstance(value, list) and value and all(_is_node(v) for v in value):
+            pairs = [one(v, m) for v, m in zip(value, built[name], strict=True)]
+            recorded[name] = [p[0] for p in pairs]
+            if any(p[1] for p in pairs):
+                init[name] = [p[1] or {} for p in pairs]
+        else:
+            recorded[name], sub = one(value, built[name])
+            if sub:
+                init[name] = sub
+    return recorded, init
+
+
 def _omegaconf_path(spec: Any) -> str:
     """The full key of an OmegaConf node inside its root config, e.g. `model.net`, else ''."""
     if not type(spec).__module__.startswith("omegaconf"):
@@ -630,7 +760,9 @@ def _omegaconf_path(spec: Any) -> str:
 
 
 def metadata(module: Any) -> dict[str, Any]:
-    """What a built module carries: `{"key", "args", "labblocks_version"}` (a copy)."""
+    """What a built module carries: `{"key", "args", "labblocks_version"}` (a copy), plus `init` when some
+    arguments only loaded weights from outside (a pretrained file or directory): `args` then rebuild the
+    architecture alone, and `init` records the original values for people (`rebuild` ignores it)."""
     meta = getattr(module, META_ATTR, None)
     if meta is None:
         name = type(module).__name__
@@ -644,4 +776,4 @@ def _default_manifest() -> dict[str, Any]:
     return load_manifest()
 
 
-REGISTRY = Registry(_default_manifest)
+REGISTRY = Registry(_default_manifest, plugins="labblocks.blocks")

@@ -45,6 +45,38 @@ def restore_rng(state: Mapping[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+RNG_FORMAT = "per_rank/v1"
+
+
+def gather_rng() -> list[dict[str, Any]]:
+    """Every rank's `capture_rng()`, in rank order: a collective under torch.distributed (every rank calls
+    it at the same point); `[this process's states]` without a process group."""
+    import torch
+
+    mine = capture_rng()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        world = torch.distributed.get_world_size()
+        if world > 1:
+            states: list[Any] = [None] * world
+            torch.distributed.all_gather_object(states, mine)
+            return states
+    return [mine]
+
+
+def rng_for_rank(saved: Mapping[str, Any], rank: int, world_size: int) -> tuple[Mapping[str, Any], str | None]:
+    """The states `rank` restores from saved `{"format", "ranks": [...]}` (or one process's states, as
+    labblocks 0.1 saved them), and a warning when the number of ranks changed (then: rank 0's states)."""
+    if "ranks" not in saved:
+        return saved, None
+    ranks = saved["ranks"]
+    if len(ranks) == world_size:
+        return ranks[rank], None
+    return ranks[0], (
+        f"the checkpoint holds RNG states of {len(ranks)} rank(s), but this run has {world_size}; every rank "
+        "restores rank 0's states, so random draws will not match the uninterrupted run"
+    )
+
+
 @contextlib.contextmanager
 def preserved_rng() -> Iterator[None]:
     """Run a block (logging samples, counting FLOPs) without moving any global RNG."""

@@ -4,6 +4,7 @@ a local directory, with an optional sequence-classification head."""
 from __future__ import annotations
 
 import difflib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from transformers import (
     AutoModelForSequenceClassification,
 )
 
-from labblocks.errors import BlockArgumentError, DownloadDisabledError
+from labblocks.errors import BlockArgumentError, DownloadDisabledError, LabblocksError
 from labblocks.registry import REGISTRY
 from labblocks.shapes import Contract
 
 KEY = "hf/encoder@v1"
+_MISSING = object()
 
 
 def _contract(module: HFEncoder, args: dict[str, Any]) -> Contract:
@@ -77,6 +79,49 @@ def _load_pretrained(cls: Any, pretrained: str, allow_download: bool, **kwargs: 
         ) from e
 
 
+# Config fields that say where a config came from, not what the model is; num_labels sets the label maps.
+_NOT_ARCHITECTURE = {"transformers_version", "architectures", "_name_or_path", "model_type", "id2label",
+                     "label2id", "_commit_hash", "auto_map"}
+
+
+def resolved_config(config: Any) -> dict[str, Any]:
+    """The fields of a model's config that differ from its model type's defaults (JSON data)."""
+    defaults = CONFIG_MAPPING[config.model_type]()
+    base = defaults.to_dict()
+    out = {}
+    for name, value in config.to_dict().items():
+        if name in _NOT_ARCHITECTURE or not hasattr(defaults, name) or base.get(name, _MISSING) == value:
+            continue
+        try:
+            json.dumps(value)
+        except TypeError:
+            raise LabblocksError(f"{KEY}: config field {name}={value!r} is not JSON data; cannot record it") from None
+        out[name] = value
+    return out
+
+
+def _portable(module: HFEncoder | None, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """With `pretrained`, the architecture comes from that directory's config: record the resolved config
+    instead, so a rebuild needs nothing but the metadata (the weights are in the checkpoint)."""
+    pretrained = args.get("pretrained")
+    if pretrained is None:
+        return args, {}
+    if module is None:  # metadata of labblocks 0.1: only the directory (or hub name) knows the architecture
+        if Path(pretrained).expanduser().is_dir() or args.get("allow_download"):
+            return args, {}
+        raise LabblocksError(
+            f"{KEY}: this metadata (written before labblocks 0.2) records pretrained={pretrained!r}, which is "
+            "not a directory here, and only that directory's config.json says what the architecture is. Copy "
+            "the directory to that path, or re-save the model with labblocks >= 0.2 (which records the "
+            "resolved config)."
+        )
+    config = module.model.config
+    portable = {**args, "model_type": config.model_type, "config": resolved_config(config), "pretrained": None,
+                "allow_download": False}
+    init = {"pretrained": pretrained, **({"allow_download": True} if args.get("allow_download") else {})}
+    return portable, init
+
+
 @REGISTRY.register(
     KEY,
     summary="Transformers encoder from AutoConfig.for_model(model_type, **config), or a local pretrained "
@@ -92,6 +137,7 @@ def _load_pretrained(cls: Any, pretrained: str, allow_download: bool, **kwargs: 
         "num_labels": 3,
     },
     contract=_contract,
+    portable=_portable,
 )
 class HFEncoder(nn.Module):
     """Token ids (B, T) and a padding mask (B, T; True/1 = real token) -> hidden states (B, T, D), or

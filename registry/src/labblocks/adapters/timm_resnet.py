@@ -70,6 +70,15 @@ def _file_num_classes(path: Path) -> int:
     return 0 if fc is None else int(fc.shape[0])
 
 
+WEIGHT_ARGS = {"weights": None, "pretrained": False, "allow_download": False}
+
+
+def _portable(model: nn.Module | None, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The architecture alone: `weights`/`pretrained` only load weights, which a checkpoint holds anyway."""
+    init = {k: args[k] for k, off in WEIGHT_ARGS.items() if args.get(k, off) != off}
+    return {**args, **WEIGHT_ARGS}, init
+
+
 @REGISTRY.register(
     KEY,
     summary="timm ResNet/ResNeXt/SE-ResNet by variant name; logits, pooled features (num_classes=0) "
@@ -80,6 +89,7 @@ def _file_num_classes(path: Path) -> int:
     example={"variant": "resnet10t", "num_classes": 10, "in_chans": 3},
     example_dims={"h": 32, "w": 32},
     contract=_contract,
+    portable=_portable,
 )
 def resnet(
     variant: str = "resnet18",

@@ -18,14 +18,20 @@ def labblocks_modules(module: Any) -> dict[str, dict[str, Any]]:
 
 
 class RunMetadata(Callback):
-    """Adds to each checkpoint: the resolved config, the seed, the git commit, and the key, arguments and
-    labblocks version of every labblocks block in the model (so `labblocks.rebuild` can recreate it)."""
+    """Adds to each checkpoint: the resolved config, the seed, the git commit, the project's name
+    (`checkpoint["project"]`, when given, so a project can refuse another project's checkpoint: see
+    `labblocks.checkpoints.checkpoint_problem(path, project=...)`), and the key, arguments and labblocks
+    version of every labblocks block in the model (so `labblocks.rebuild` can recreate it)."""
 
-    def __init__(self, config: dict[str, Any], seed: int, git_commit: str | None) -> None:
-        self.config, self.seed, self.git_commit = config, seed, git_commit
+    def __init__(
+        self, config: dict[str, Any], seed: int, git_commit: str | None, project: str | None = None
+    ) -> None:
+        self.config, self.seed, self.git_commit, self.project = config, seed, git_commit, project
 
     def on_save_checkpoint(self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, Any]) -> None:
         checkpoint["config"] = self.config
         checkpoint["seed"] = self.seed
         checkpoint["git_commit"] = self.git_commit
+        if self.project is not None:
+            checkpoint["project"] = self.project
         checkpoint["labblocks"] = {"version": __version__, "modules": labblocks_modules(pl_module)}
