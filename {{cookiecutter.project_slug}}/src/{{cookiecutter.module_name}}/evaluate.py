@@ -67,7 +67,7 @@ def evaluate(cfg: Any, ckpt_path: Path, split: str = "test") -> dict[str, float]
     if state:
         dm.load_state_dict(state)  # fitted preprocessing (a tokenizer) before the model is sized from it
     module = runner.build_model(cfg, dm)
-    logger = runner.build_logger(cfg, rd, runner.recorded_config(cfg, dm)) if runner.is_global_zero() else None
+    logger = runner.build_logger(cfg, rd, runner.recorded_config(cfg, dm)) if runner.is_rank_zero() else None
     trainer = runner.build_trainer(cfg, rd, logger, callbacks=[])
     run = trainer.test if split == "test" else trainer.validate
     results = run(module, datamodule=dm, ckpt_path=str(ckpt_path), weights_only=True, verbose=False)
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         return 2
-    if runner.is_global_zero():
+    if runner.is_rank_zero():
         width = max(len(k) for k in ["checkpoint", *metrics]) + 1
         print(f"{'checkpoint:':<{width}} {ckpt}")
         for key, value in sorted(metrics.items()):

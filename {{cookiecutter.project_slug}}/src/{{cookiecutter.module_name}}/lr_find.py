@@ -35,6 +35,7 @@ def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
     L.seed_everything(cfg.run.seed, workers=True, verbose=False)
     dm = build_datamodule(cfg)
     module = build_model(cfg, dm)
+    losses = record_losses(module)  # each step's loss: Lightning keeps only a lagging running average
     trainer = build_trainer(cfg, out, logger=None, callbacks=[])
     f = cfg.lr_find
     finder = Tuner(trainer).lr_find(
@@ -42,29 +43,44 @@ def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
     )
     if finder is None:
         raise RuntimeError("the LR finder did not run (is there any training data?)")
-    lrs, losses = finder.results["lr"], finder.results["loss"]
+    lrs = finder.results["lr"][: len(losses)]  # the LR of each step
     found = suggest_lr(lrs, losses)
     plot = out / "lr_find.png"
-    _plot(lrs, losses, found.lr, found.index, plot)
+    _plot(lrs, losses, found.smoothed, found.lr, found.index, plot)
     curve = out / "lr_find.json"
-    curve.write_text(json.dumps({"lr": lrs, "loss": losses, "suggestion": found.lr, "reason": found.reason}))
+    data = {"lr": lrs, "loss": losses, "smoothed": found.smoothed, "suggestion": found.lr, "reason": found.reason}
+    curve.write_text(json.dumps(data))
     return {"suggestion": found.lr, "reason": found.reason, "plot": plot, "curve": curve}
 
 
-def _plot(lrs: list[float], losses: list[float], lr: float | None, index: int | None, path: Path) -> None:
+def record_losses(module: Any) -> list[float]:
+    """A list that fills with the loss of every training step of `module` (through its own
+    on_train_batch_end hook: the Tuner replaces the trainer's callbacks while it sweeps)."""
+    losses: list[float] = []
+    hook = module.on_train_batch_end
+
+    def on_train_batch_end(outputs: Any, batch: Any, batch_idx: int) -> None:
+        losses.append(float(outputs["loss"] if isinstance(outputs, dict) else outputs))
+        hook(outputs, batch, batch_idx)
+
+    module.on_train_batch_end = on_train_batch_end
+    return losses
+
+
+def _plot(
+    lrs: list[float], losses: list[float], smoothed: list[float], lr: float | None, index: int | None, path: Path
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from labblocks.lr_suggest import skipped
-
     fig, ax = plt.subplots(figsize=(6, 4))
-    start = skipped(len(lrs))  # the running average has not settled on the first points
-    ax.plot(lrs[start:], losses[start:])
+    ax.plot(lrs, losses, color="lightgray", linewidth=0.8, label="loss per step")
+    ax.plot(lrs, smoothed, color="tab:blue", label="smoothed")
     if lr is not None and index is not None:
-        ax.plot([lr], [losses[index]], "o", color="red", markersize=8, label=f"suggestion {lr:.2e}")
-        ax.legend()
+        ax.plot([lr], [smoothed[index]], "o", color="red", markersize=8, label=f"suggestion {lr:.2e}")
+    ax.legend()
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss (smoothed)")

@@ -20,14 +20,15 @@ import lightning as L
 import yaml
 from labblocks.callbacks import (
     LoaderPosition,
-    PredictionHistograms,
     RNGState,
     RunMetadata,
     SampleTable,
     SignalCheckpoint,
+    ValidationPredictions,
     WatchModel,
 )
 from labblocks.resume import config_diff, git_commit, wandb_run_id
+from labblocks.runlock import RunLock, RunLockedError, is_rank_zero
 from lightning.pytorch.callbacks import (
     Callback,
     EarlyStopping,
@@ -55,17 +56,6 @@ class RunError(Exception):
 
 def _value(enum_or_str: Any) -> Any:
     return getattr(enum_or_str, "value", enum_or_str)
-
-
-def is_global_zero() -> bool:
-    """Whether this process is global rank 0, from the launcher's environment (torchrun, Lightning's DDP
-    launcher, SLURM tasks), before any trainer exists."""
-    env = os.environ
-    if "RANK" in env:
-        return env["RANK"] == "0"
-    if "LOCAL_RANK" in env:  # Lightning's launcher starts ranks > 0 with LOCAL_RANK set
-        return env["LOCAL_RANK"] == "0" and env.get("NODE_RANK", "0") == "0"
-    return env.get("SLURM_PROCID", "0") == "0"
 
 
 # -- data and model ------------------------------------------------------------------------------------
@@ -143,7 +133,7 @@ def build_logger(cfg: DictConfig, rd: Path, config: dict[str, Any]) -> Logger:
             group=cfg.logger.group,
             name=cfg.run.name,
             # kept in the run directory: a rerun continues the same W&B run (rank 0 owns the W&B run)
-            id=wandb_run_id(rd) if is_global_zero() else None,
+            id=wandb_run_id(rd) if is_rank_zero() else None,
             resume="allow",
             save_dir=str(rd),
             mode=wandb_mode(cfg),
@@ -179,7 +169,7 @@ def apply_sweep(cfg: DictConfig, reload: Callable[[dict[str, Any]], DictConfig])
     run_id = os.environ.get("WANDB_RUN_ID")
     values = sweep_values()
     logger = None
-    if is_global_zero():
+    if is_rank_zero():
         from lightning.pytorch.loggers import WandbLogger
 
         base = Path(cfg.run.output_dir)
@@ -217,7 +207,7 @@ def build_callbacks(
         last_checkpoint(rd, every_n_epochs=1),
         RNGState(),
         LoaderPosition(),
-        RunMetadata(config, cfg.run.seed, git_commit(PROJECT_ROOT)),
+        RunMetadata(config, cfg.run.seed, git_commit(PROJECT_ROOT), project=PROJECT),
         ModelSummary(max_depth=1),  # parameters, FLOPs, input and output sizes (from example_input_array)
     ]
     if cfg.trainer.enable_progress_bar:
@@ -238,8 +228,9 @@ def build_callbacks(
         callbacks.append(LearningRateMonitor(logging_interval="step"))
         if cfg.logger.sample_rows > 0:
             callbacks.append(SampleTable(dm.render_samples, rows=cfg.logger.sample_rows))
-        if cfg.logger.histograms:
-            callbacks.append(PredictionHistograms())
+        rows = cfg.logger.prediction_rows
+        if rows > 0 or cfg.logger.histograms:  # predictions on fixed val examples, per-class probability histograms
+            callbacks.append(ValidationPredictions(dm.render_samples, dm.class_names, rows=rows))
         if _value(cfg.logger.kind) == "wandb" and cfg.logger.watch:
             callbacks.append(WatchModel(log=cfg.logger.watch, log_freq=cfg.logger.watch_log_freq))
     return callbacks
@@ -278,57 +269,42 @@ def build_trainer(cfg: DictConfig, rd: Path, logger: Logger | None, callbacks: S
 
 
 def check_checkpoint(path: str | Path, what: str = "--ckpt-path") -> None:
-    """Raise RunError unless `path` is a readable checkpoint written by this project."""
+    """Raise RunError unless `path` is a readable checkpoint of this project (cheap checks first; a file
+    that would run code when unpickled is refused without running it)."""
     from labblocks.checkpoints import checkpoint_problem
 
-    problem = checkpoint_problem(path)
-    if problem is None:
-        import torch
-
-        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        project = ckpt.get("project")
-        if "config" not in ckpt or (project is not None and project != PROJECT):
-            problem = (f"{path} was not written by this project's train command "
-                       f"({'project ' + repr(project) if project else 'no recorded config'}; expected {PROJECT!r})")
+    problem = checkpoint_problem(path, project=PROJECT)
     if problem is not None:
         raise RunError(f"{what}: {problem}")
 
 
 def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
     """What to resume from: run.ckpt_path when given; else, with run.resume, the newest readable
-    checkpoint of the run directory. An unreadable last.ckpt (a job killed while writing it, a full
-    disk) is moved aside, not deleted, and the newest readable checkpoint is used instead."""
-    from labblocks.checkpoints import checkpoint_problem, newest_resumable, set_aside
+    checkpoint of the run directory. An unreadable one (a job killed while writing it before writes were
+    atomic, a full disk) is moved aside, not deleted, with a line that names it."""
+    from labblocks.checkpoints import scan_checkpoints, set_aside
 
     if cfg.run.ckpt_path:
         check_checkpoint(cfg.run.ckpt_path)
         return str(cfg.run.ckpt_path)
     folder = checkpoint_dir(rd)
-    if not cfg.run.resume or not folder.is_dir() or not any(folder.glob("*.ckpt")):
+    if not cfg.run.resume or not folder.is_dir():
         return None
-    last = folder / "last.ckpt"
-    problem = checkpoint_problem(last) if last.exists() else None
-    if problem is not None and is_global_zero():
-        moved = set_aside(last)
-        print(f"unreadable checkpoint set aside: {problem} -> moved to {moved.name}", flush=True)
-    found = newest_resumable(folder)
-    if found is None:
+    scan = scan_checkpoints(folder, project=PROJECT)
+    for path, problem in scan.problems.items():
+        if is_rank_zero():
+            print(f"unreadable checkpoint set aside: {problem} -> moved to {set_aside(path).name}", flush=True)
+    if scan.newest is None and scan.problems:
         raise RunError(f"{folder} holds no readable checkpoint to resume from; rerun with --fresh to start over "
                        "in this run directory, or pass --ckpt-path PATH")
-    return str(found)
+    return str(scan.newest) if scan.newest else None
 
 
 @contextlib.contextmanager
 def run_lock(rd: Path) -> Iterator[None]:
-    """Hold the run directory's lock (rank 0 only): a second process training into it refuses."""
-    if not is_global_zero():
-        yield
-        return
-    from labblocks.runlock import RunLock, RunLockedError
-
+    """Hold the run directory's lock (rank 0): a second process training into it stops with a message."""
     try:
-        lock = RunLock(rd)
-        lock.acquire()
+        lock = RunLock(rd).acquire()
     except RunLockedError as e:
         raise RunError(str(e)) from None
     try:
@@ -405,7 +381,7 @@ def train(
     from labblocks.callbacks.signals import TrainingInterrupted
 
     rd = run_dir(cfg)
-    zero = is_global_zero()
+    zero = is_rank_zero()
     if zero:
         rd.mkdir(parents=True, exist_ok=True)
     with run_lock(rd):

@@ -32,7 +32,7 @@ def run(cfg: Any, reload: Any = None) -> int:
     except (runner.RunError, ConfigError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if runner.is_global_zero():
+    if runner.is_rank_zero():
         print(result.summary(), flush=True)
     return 128 + result.interrupted.signum if result.interrupted is not None else 0
 
