@@ -1,36 +1,62 @@
-"""Export writes CPU safetensors weights plus the config, and loading them back reproduces the outputs."""
+"""Export carries what inference needs: rebuilt with labblocks alone (this project's own block included),
+the exported model reproduces the checkpoint's test accuracy from raw inputs, following only the exported
+files."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
-import yaml
+from raw_inference import predict, raw_test_examples
 
-from {{cookiecutter.module_name}}.export import export_checkpoint, load_exported, main, resolve_checkpoint
+from {{cookiecutter.module_name}}.config import CONFIG_DIR
+from {{cookiecutter.module_name}}.export import load_exported, main
 from {{cookiecutter.module_name}}.runner import train
 
 
-def test_export_roundtrip_reproduces_outputs(make_cfg, tmp_path: Path) -> None:
-    result = train(make_cfg(name="exp"), test=False)
-    ckpt = resolve_checkpoint(result.run_dir, "best")
-    out = export_checkpoint(ckpt, tmp_path / "export")
+def test_export_reproduces_the_test_accuracy_from_raw_inputs(make_cfg, tmp_path: Path) -> None:
+    cfg = make_cfg("trainer.max_epochs=2", "trainer.limit_test_batches=1.0", name="exp", experiments=("tiny",))
+    result = train(cfg)  # tests the best checkpoint, which export exports
+    out = tmp_path / "export"
+    assert main(["-e", "tiny", "-e", "fast", "--name", "exp", f"run.output_dir={cfg.run.output_dir}",
+                 "--out", str(out)]) == 0
     written = {p.name for p in out.iterdir()}
-    assert written >= {"model.safetensors", "labblocks.json", "config.yaml", "preprocessing.json"}
-    dm = result.datamodule
-    assert {f"{name}.json" for name in dm.state_dict()} <= written  # e.g. the tokenizer
-    recorded = yaml.safe_load((out / "config.yaml").read_text())
-    assert recorded["model"]["net"]["block"].split("@")[0] == str(make_cfg().model.net.block).split("@")[0]
+    assert {"model.safetensors", "labblocks.json", "config.yaml", "preprocessing.json"} <= written
+    meta = json.loads((out / "labblocks.json").read_text())
+    assert meta["key"] == "{{cookiecutter.module_name}}/{{ 'tiny_cnn' if cookiecutter.task == 'image_classification' else 'conv_text' }}@v1"
 
-    loaded = load_exported(out)
-    module = result.module.eval()
-    module.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"])
-    *inputs, _ = next(iter(dm.val_dataloader()))
+    examples = raw_test_examples(result.datamodule)
+    predicted = predict(out, [raw for raw, _ in examples])
+    accuracy = sum(p == label for p, (_, label) in zip(predicted, examples, strict=True)) / len(examples)
+    assert abs(accuracy - result.test_metrics["test/acc"]) < 1e-6, (accuracy, result.test_metrics)
+    # and prediction for prediction, the same as the project's own evaluation pipeline
+    module, dm = result.module.eval(), result.datamodule
     with torch.no_grad():
-        assert torch.equal(loaded(*inputs), module(*inputs))
-    assert all(t.device.type == "cpu" for t in loaded.state_dict().values())
+        ours = [dm.class_names[i] for *x, _ in dm.test_dataloader() for i in module(*x).argmax(-1).tolist()]
+    assert predicted == ours
+    assert all(t.device.type == "cpu" for t in load_exported(out).state_dict().values())
+    assert json.loads((out / "preprocessing.json").read_text())["class_names"] == result.datamodule.class_names
 
 
-def test_export_cli_reports_missing_run(tmp_path: Path, capsys) -> None:
+def test_labblocks_list_shows_this_projects_blocks_without_torch() -> None:
+    code = ("import sys; from labblocks.cli import main; main(['list']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=CONFIG_DIR.parent)
+    assert done.returncode == 0, done.stderr
+    assert "{{cookiecutter.module_name}}/" in done.stdout and done.stdout.strip().endswith("[]")
+
+
+def test_export_cli_reports_a_missing_run(tmp_path: Path, capsys) -> None:
     code = main(["-e", "fast", "--name", "never-trained", f"run.output_dir={tmp_path}"])
     assert code == 2 and "no checkpoints/last.ckpt" in capsys.readouterr().err
+
+
+def test_export_refuses_a_file_that_is_not_a_checkpoint(tmp_path: Path, capsys) -> None:
+    bogus = tmp_path / "weights.ckpt"
+    torch.save({"w": torch.zeros(2)}, bogus)
+    assert main(["-e", "fast", "--which", str(bogus), f"run.output_dir={tmp_path}"]) == 2
+    assert "not a Lightning checkpoint" in capsys.readouterr().err

@@ -17,25 +17,6 @@ from typing import Any
 from {{cookiecutter.module_name}}.cli import build_parser, load_or_report, parse
 
 
-def find_checkpoint(rd: Path, which: str) -> Path:
-    """`last`, `best` (as recorded in last.ckpt by the top-k checkpoint callback), or a path."""
-    if which not in ("best", "last"):
-        return Path(which)
-    last = rd / "checkpoints" / "last.ckpt"
-    if not last.is_file():
-        raise FileNotFoundError(f"{rd}: no checkpoints/last.ckpt; train first, or pass --ckpt PATH")
-    if which == "last":
-        return last
-    import torch
-
-    states = torch.load(last, map_location="cpu", weights_only=True, mmap=True).get("callbacks", {})
-    best = next((s.get("best_model_path") for k, s in states.items()
-                 if k.startswith("ModelCheckpoint") and s.get("monitor")), None)
-    if not best or not Path(best).is_file():
-        raise FileNotFoundError(f"{last} records no best checkpoint that still exists ({best!r}); use --ckpt last")
-    return Path(best)
-
-
 def saved_config(ckpt_path: Path, args: Any) -> Any:
     """The checkpoint's recorded config with the command line's experiments, flags and overrides on top."""
     import torch
@@ -93,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from {{cookiecutter.module_name}}.config import ConfigError, run_dir
 
     try:
-        ckpt = find_checkpoint(run_dir(cfg), args.ckpt)
+        ckpt = runner.find_checkpoint(run_dir(cfg), args.ckpt)
         runner.check_checkpoint(ckpt, "--ckpt")
         cfg = saved_config(ckpt, args)
         metrics = evaluate(cfg, ckpt, args.split)

@@ -1,9 +1,10 @@
 """Export: `python -m {{cookiecutter.module_name}}.export [--name NAME] [--which best|last|PATH] [--out DIR]`.
 
-Writes the network's CPU weights (`model.safetensors`), its labblocks metadata (`labblocks.json`, which
-rebuilds it), the run's resolved config (`config.yaml`), the preprocessing it expects
-(`preprocessing.json`) and any fitted preprocessing such as a tokenizer (`tokenizer.json`) to
-`<run dir>/export/` by default. `load_exported(dir)` gives the network back.
+Writes what inference needs, and nothing of this project's code, to `<run dir>/export/` by default:
+`model.safetensors` (CPU weights), `labblocks.json` (rebuilds the network with `labblocks.export.load_module`,
+this project's own blocks included once the project is installed), `preprocessing.json` (how a raw input
+becomes the model's input, exactly as in evaluation, and the class names), any fitted preprocessing such
+as `tokenizer.json`, and the run's resolved `config.yaml`. `load_exported(dir)` gives the network back.
 """
 
 from __future__ import annotations
@@ -16,27 +17,6 @@ from typing import Any
 from {{cookiecutter.module_name}}.cli import build_parser, load_or_report, parse
 
 
-def resolve_checkpoint(run_dir: Path, which: str) -> Path:
-    """`last`, `best` (as recorded by ModelCheckpoint in last.ckpt), or a path."""
-    import torch
-
-    if which not in ("best", "last"):
-        path = Path(which)
-        if not path.is_file():
-            raise FileNotFoundError(f"--which {which!r}: no such checkpoint file")
-        return path
-    last = run_dir / "checkpoints" / "last.ckpt"
-    if not last.is_file():
-        raise FileNotFoundError(f"{run_dir}: no checkpoints/last.ckpt; train first, or pass --which PATH")
-    if which == "last":
-        return last
-    states = torch.load(last, map_location="cpu", weights_only=True).get("callbacks", {})
-    best = next((s.get("best_model_path") for k, s in states.items() if k.startswith("ModelCheckpoint")), None)
-    if not best or not Path(best).is_file():
-        raise FileNotFoundError(f"{last} records no best checkpoint that still exists ({best!r}); use --which last")
-    return Path(best)
-
-
 def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
     """Rebuild the network from the checkpoint's labblocks metadata, load its weights, write the export."""
     import labblocks
@@ -45,21 +25,24 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
     from labblocks.export import export_module
 
     from {{cookiecutter.module_name}}.data import DataModule
+    from {{cookiecutter.module_name}}.runner import RunError, check_checkpoint
 
+    check_checkpoint(ckpt_path, "--which")
     ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-    for key in ("labblocks", "state_dict", "config"):
-        if key not in ckpt:
-            raise ValueError(f"{ckpt_path}: not a checkpoint of this project (no {key!r}); was it written by train?")
+    data_state = ckpt.get(DataModule.__qualname__) or {}
+    if "labblocks" not in ckpt or "preprocessing" not in data_state:
+        raise RunError(f"{ckpt_path}: records no labblocks metadata or preprocessing (written by an older version "
+                       "of this project); export a checkpoint written by the current train command")
     net = labblocks.rebuild(ckpt["labblocks"]["modules"]["net"], path=f"{ckpt_path}:labblocks.modules.net")
     weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
     net.load_state_dict(weights, strict=True)
     out = export_module(net.eval(), out_dir)
-    config = yaml.safe_dump(ckpt["config"], sort_keys=False, allow_unicode=True)
-    (out / "config.yaml").write_text(config, encoding="utf-8")
-    preprocessing = {"data_config": getattr(net, "data_config", None), "data": ckpt["config"]["data"]}
-    (out / "preprocessing.json").write_text(json.dumps(preprocessing, indent=2, default=list) + "\n", encoding="utf-8")
-    for name, text in ckpt.get(DataModule.__qualname__, {}).items():  # fitted preprocessing, e.g. a tokenizer
-        (out / f"{name}.json").write_text(text, encoding="utf-8")
+    (out / "config.yaml").write_text(yaml.safe_dump(ckpt["config"], sort_keys=False, allow_unicode=True),
+                                     encoding="utf-8")
+    (out / "preprocessing.json").write_text(json.dumps(data_state["preprocessing"], indent=2) + "\n",
+                                            encoding="utf-8")
+    if "tokenizer" in data_state:
+        (out / data_state["preprocessing"]["tokenizer"]).write_text(data_state["tokenizer"], encoding="utf-8")
     return out
 
 
@@ -79,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     if cfg is None:
         return 2
     from {{cookiecutter.module_name}}.config import run_dir
+    from {{cookiecutter.module_name}}.runner import RunError, find_checkpoint
 
     try:
-        ckpt = resolve_checkpoint(run_dir(cfg), args.which)
+        ckpt = find_checkpoint(run_dir(cfg), args.which)
         out = export_checkpoint(ckpt, Path(args.out) if args.out else run_dir(cfg) / "export")
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, RunError) as e:
         print(f"export error: {e}", file=sys.stderr)
         return 2
     print(f"exported {ckpt} -> {out}")

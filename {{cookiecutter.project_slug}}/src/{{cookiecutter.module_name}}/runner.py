@@ -300,6 +300,25 @@ def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
     return str(scan.newest) if scan.newest else None
 
 
+def find_checkpoint(rd: Path, which: str) -> Path:
+    """`last`, `best` (as recorded in last.ckpt by the top-k checkpoint callback), or a path."""
+    if which not in ("best", "last"):
+        return Path(which)
+    last = rd / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        raise FileNotFoundError(f"{rd}: no checkpoints/last.ckpt; train first, or pass a checkpoint path")
+    if which == "last":
+        return last
+    import torch
+
+    states = torch.load(last, map_location="cpu", weights_only=True, mmap=True).get("callbacks", {})
+    best = next((s.get("best_model_path") for k, s in states.items()
+                 if k.startswith("ModelCheckpoint") and s.get("monitor")), None)
+    if not best or not Path(best).is_file():
+        raise FileNotFoundError(f"{last} records no best checkpoint that still exists ({best!r}); use last")
+    return Path(best)
+
+
 @contextlib.contextmanager
 def run_lock(rd: Path) -> Iterator[None]:
     """Hold the run directory's lock (rank 0): a second process training into it stops with a message."""

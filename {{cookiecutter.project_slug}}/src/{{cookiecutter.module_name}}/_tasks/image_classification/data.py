@@ -8,6 +8,7 @@ colour jitter); validation and test images are only resized. Splits are stratifi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,40 @@ class ImageDataModule(SplitDataModule):
                 color_jitter=aug.color_jitter or None,
             )
         return create_transform(**common, is_training=False, crop_pct=dc.get("crop_pct", 1.0))
+
+    def preprocessing(self) -> dict[str, Any]:
+        """How a raw image becomes the model's input at evaluation, as steps anyone can follow without this
+        project's code (export writes it to preprocessing.json): timm's evaluation transform spelled out."""
+        dc = self.data_config
+        if not dc:
+            raise RuntimeError("call attach_model(net) first: the preprocessing follows the model")
+        _, height, width = dc["input_size"]
+        crop_pct = dc.get("crop_pct", 1.0)
+        return {
+            "input": "image",
+            "color_mode": self.mode,  # PIL mode: "L" (grey) or "RGB"
+            "resize_shorter_side": math.floor(min(height, width) / crop_pct),
+            "interpolation": dc["interpolation"],
+            "center_crop": [height, width],
+            "to_float": "pixel / 255",
+            "mean": list(dc["mean"]),
+            "std": list(dc["std"]),  # x = (pixel / 255 - mean) / std, per channel
+            "layout": "(B, C, H, W) float32",
+            "class_names": list(self.class_names),
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in every checkpoint: the class names and the preprocessing, so exports need no data."""
+        state: dict[str, Any] = {"class_names": list(self.class_names)}
+        if self.data_config:
+            state["preprocessing"] = self.preprocessing()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = state.get("class_names")
+        if saved is not None and list(saved) != self.class_names:
+            raise ValueError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
+                             "resuming would mix up the labels (check data.root)")
 
     def example_input(self) -> tuple[torch.Tensor]:
         return (torch.zeros(1, self.in_chans, self.cfg.image_size, self.cfg.image_size),)  # (1, C, H, W)

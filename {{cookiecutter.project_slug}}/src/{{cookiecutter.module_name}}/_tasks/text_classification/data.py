@@ -138,11 +138,31 @@ class TextDataModule(SplitDataModule):
         tok.enable_padding(pad_id=self.pad_id, pad_token=pad, length=length)
         return tok
 
+    def preprocessing(self) -> dict[str, Any]:
+        """How raw text becomes the model's input, as steps anyone can follow without this project's code
+        (export writes it to preprocessing.json next to tokenizer.json)."""
+        return {
+            "input": "text",
+            "tokenizer": TOKENIZER_FILE,  # Hugging Face tokenizers: Tokenizer.from_file; adds [CLS] ... [SEP]
+            "max_length": self.cfg.max_length,
+            "truncation": bool(self.cfg.truncation),
+            "padding": getattr(self.cfg.padding, "value", self.cfg.padding),  # longest in the batch, or max_length
+            "pad_id": self.pad_id,
+            "inputs": ["input_ids (B, T) int64", "attention_mask (B, T) bool, True for real tokens"],
+            "class_names": list(self.class_names),
+        }
+
     def state_dict(self) -> dict[str, Any]:
-        """Saved in every checkpoint: the tokenizer, so a checkpoint rebuilds the exact vocabulary."""
-        return {"tokenizer": self.tokenizer.to_str()}
+        """Saved in every checkpoint: the tokenizer (the exact vocabulary), the class names and the
+        preprocessing, so a checkpoint rebuilds and exports without the data."""
+        return {"tokenizer": self.tokenizer.to_str(), "class_names": list(self.class_names),
+                "preprocessing": self.preprocessing()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = state.get("class_names")
+        if saved is not None and list(saved) != self.class_names:
+            raise ValueError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
+                             "resuming would mix up the labels (check data.path and data.label_column)")
         self.tokenizer = self._configure(Tokenizer.from_str(state["tokenizer"]))
 
     # -- what the model needs from the data ------------------------------------------------------------
