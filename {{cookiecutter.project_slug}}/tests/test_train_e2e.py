@@ -34,6 +34,24 @@ def reported(out: str, label: str) -> str:
     return found.group(1)
 
 
+def check_wandb_run(run: Path) -> None:
+    """The offline run folder is complete on its own (a copy synced elsewhere loses nothing) and its
+    tables hold the data: sample images that are not black, predictions for every class."""
+    from labblocks.testing import wandb_offline
+
+    wandb_offline.wait_until_complete(run)
+    assert wandb_offline.files_outside_run(run) == []
+    (samples,) = wandb_offline.tables(run, "samples/train")
+    images = [run / "files" / cell["path"] for row in samples["data"] for cell in row if isinstance(cell, dict)]
+    if images:  # image tasks: the pixels as logged, not a black square
+        import numpy as np
+        from PIL import Image
+
+        assert max(int(np.asarray(Image.open(path)).max()) for path in images) > 100
+    predictions = wandb_offline.tables(run, "val/predictions")
+    assert predictions and {"label", "prediction"} <= set(predictions[-1]["columns"])
+
+
 @pytest.mark.slow  # two train processes: about 20 s on 2 cores
 def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
     args = ["-e", "fast", "--name", "e2e", f"run.output_dir={tmp_path}"]
@@ -49,6 +67,7 @@ def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
         offline = list((rd / "wandb").glob(f"offline-run-*-{run_id}"))
         assert len(offline) == 1, list((rd / "wandb").iterdir())
         assert reported(first.stdout, "upload it with") == f"wandb sync {offline[0]}"
+        check_wandb_run(offline[0])
     elif LOGGER == "tensorboard":
         assert list((rd / "tensorboard").glob("events.out.tfevents.*"))
     else:
