@@ -158,7 +158,7 @@ class ValidationPredictions(Callback):
         module.eval()
         try:
             with preserved_rng(), torch.no_grad(), trainer.precision_plugin.val_step_context():
-                on_device = trainer.strategy.batch_to_device(batch)
+                on_device = trainer.precision_plugin.convert_input(trainer.strategy.batch_to_device(batch))
                 logits = (self.forward or inputs_then_target)(module, on_device)  # (n, K)
         finally:
             module.train(was_training)
