@@ -43,15 +43,12 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 import {{cookiecutter.module_name}}.blocks  # noqa: F401  (registers this project's own blocks)
 from {{cookiecutter.module_name}}.config import CONFIG_DIR, TrainerConfig, run_dir, to_plain
 from {{cookiecutter.module_name}}.data import DataModule
+from {{cookiecutter.module_name}}.errors import RunError
 from {{cookiecutter.module_name}}.model import Classifier
 
 PROJECT = "{{cookiecutter.module_name}}"
 PROJECT_ROOT = CONFIG_DIR.parent
 DETERMINISTIC = {"on": True, "warn": "warn", "off": False}
-
-
-class RunError(Exception):
-    """A problem that stops a run before training, with a message that says what to do (exit code 2)."""
 
 
 def _value(enum_or_str: Any) -> Any:

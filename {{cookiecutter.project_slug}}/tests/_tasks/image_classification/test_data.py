@@ -9,7 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
+from {{cookiecutter.module_name}}.errors import DataError
 from {{cookiecutter.module_name}}.runner import build_datamodule, build_model
+from {{cookiecutter.module_name}}.train import main
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ def test_imagefolder_source(make_cfg, tmp_path: Path) -> None:
 def test_imagefolder_needs_class_folders(make_cfg, tmp_path: Path) -> None:
     (tmp_path / "flat").mkdir()
     cfg = make_cfg("data.source=imagefolder", f"data.root={tmp_path / 'flat'}")
-    with pytest.raises(ValueError, match="one folder per class"):
+    with pytest.raises(DataError, match="one folder per class"):
         build_datamodule(cfg)
 
 
@@ -104,3 +106,49 @@ def test_imagefolder_experiment_validates(tmp_path: Path) -> None:
         load_config(experiment="imagefolder")
     cfg = load_config(experiment="imagefolder", overrides=[f"data.root={tmp_path}"])
     assert cfg.data.source.value == "imagefolder" and cfg.data.in_chans == 3
+
+
+def _folder_with_bad_files(root: Path) -> list[Path]:
+    """Two classes of good images plus three bad files: empty, text named .png, a PNG cut in half."""
+    rng = np.random.default_rng(0)
+    for cls in ("cat", "dog"):
+        (root / cls).mkdir(parents=True)
+        for i in range(12):
+            Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(root / cls / f"{i}.png")
+    bad = [root / "cat" / "empty.png", root / "dog" / "notes.png", root / "dog" / "cut.png"]
+    bad[0].write_bytes(b"")
+    bad[1].write_text("not an image")
+    bad[2].write_bytes((root / "dog" / "0.png").read_bytes()[:200])
+    return bad
+
+
+def test_bad_images_are_all_found_at_setup_with_their_paths(make_cfg, tmp_path: Path) -> None:
+    bad = _folder_with_bad_files(tmp_path / "images")
+    cfg = make_cfg("data.source=imagefolder", f"data.root={tmp_path / 'images'}", "data.in_chans=3")
+    dm = build_datamodule(cfg)
+    with pytest.raises(DataError) as err:
+        dm.setup("fit")
+    message = str(err.value)
+    assert message.startswith("3 unreadable image files:") and "data.skip_bad_images=true" in message
+    assert all(str(path) in message for path in bad) and "empty file (0 bytes)" in message
+
+
+def test_bad_images_can_be_skipped_with_a_count(make_cfg, tmp_path: Path, capsys) -> None:
+    _folder_with_bad_files(tmp_path / "images")
+    cfg = make_cfg("data.source=imagefolder", f"data.root={tmp_path / 'images'}", "data.in_chans=3",
+                   "data.skip_bad_images=true")
+    dm = build_datamodule(cfg)
+    dm.setup("fit")
+    assert sum(len(s) for s in dm.splits.values()) == 24
+    assert "left out 3 unreadable image files" in capsys.readouterr().out
+
+
+def test_an_empty_class_folder_is_refused_through_the_train_command(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "images"
+    _folder_with_bad_files(root)
+    (root / "bird").mkdir()
+    code = main(["-e", "fast", "-e", "imagefolder", f"data.root={root}", f"run.output_dir={tmp_path / 'runs'}",
+                 "logger.kind=csv", "data.skip_bad_images=true"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "empty class folders" in err and str(root / "bird") in err and "Traceback" not in err

@@ -12,8 +12,9 @@ from tokenizers import Tokenizer
 
 from {{cookiecutter.module_name}}.config import ConfigError, load_config
 from {{cookiecutter.module_name}}.data import TOKENIZER_FILE, train_tokenizer
+from {{cookiecutter.module_name}}.errors import DataError
 from {{cookiecutter.module_name}}.runner import build_datamodule
-from {{cookiecutter.module_name}}.synthetic import generate, label_of
+from {{cookiecutter.module_name}}.synthetic import CLASS_NAMES, generate, label_of
 
 
 def test_generated_labels_need_word_order() -> None:
@@ -91,12 +92,36 @@ def test_your_own_file_loads(make_cfg, tmp_path: Path, source: str) -> None:
     assert ids.dtype == torch.int64 and set(y.tolist()) <= {0, 1}
 
 
-def test_bad_file_rows_name_the_file_and_row(make_cfg, tmp_path: Path) -> None:
-    path = tmp_path / "broken.jsonl"
-    path.write_text('{"text": "fine", "label": "a"}\n{"text": "no label"}\n')
-    cfg = load_config(experiment=["files", "fast"], overrides=["data.source=jsonl", f"data.path={path}"])
-    with pytest.raises(ValueError, match=r"broken.jsonl: row 2 has no label"):
+def test_every_bad_row_is_reported_at_once_with_its_line(make_cfg, tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(
+        b"text,label\n"
+        b"the food was good but the room was bad,negative\n"
+        b"the music was great,\n"  # line 3: no label
+        b"caf\xe9 was fine but the staff was awful,negative\n"  # line 4: Latin-1, not UTF-8
+        b"the plot was dull but the acting was superb,positive\n"
+        b"the price was fine,neutral\n"  # line 6: a label outside data.class_names
+    )
+    cfg = make_cfg("data.source=csv", f"data.path={path}", "data.class_names=[negative,positive]")
+    with pytest.raises(DataError) as err:
         build_datamodule(cfg)
+    message = str(err.value)
+    assert message.startswith(f"3 bad rows in {path}:") and "data.skip_bad_rows=true" in message
+    for line, why in [(3, "no 'label'"), (4, "not UTF-8 (byte 0xe9"), (6, "label 'neutral' is not one of")]:
+        assert f"{path}:{line}: {why}" in message, (line, message)
+
+
+def test_bad_rows_can_be_skipped_with_a_count(make_cfg, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "reviews.jsonl"
+    texts, labels = generate(60, seed=3)
+    lines = [json.dumps({"text": t, "label": CLASS_NAMES[y]}) for t, y in zip(texts, labels, strict=True)]
+    lines.insert(5, "{not json")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=rf"{path}:6: not valid JSON"):
+        build_datamodule(make_cfg("data.source=jsonl", f"data.path={path}"))
+    dm = build_datamodule(make_cfg("data.source=jsonl", f"data.path={path}", "data.skip_bad_rows=true"))
+    assert sum(len(s) for s in dm.splits.values()) == 60
+    assert "left out 1 bad rows" in capsys.readouterr().out
 
 
 def test_files_experiment_needs_a_path() -> None:

@@ -18,8 +18,10 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from {{cookiecutter.module_name}} import image_files
 from {{cookiecutter.module_name}}.data_common import SplitDataModule, stratified_split
 from {{cookiecutter.module_name}}.data_config import DataConfig, DataSource
+from {{cookiecutter.module_name}}.errors import DataError
 
 DEFAULT_DATA_CONFIG = {"interpolation": "bilinear", "crop_pct": 1.0}  # for networks without a timm data config
 
@@ -36,8 +38,7 @@ class ImageSplit(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         img = self.images[i]
         if not isinstance(img, Image.Image):
-            with Image.open(img) as f:
-                img = f.convert(self.mode)
+            img = image_files.load(img, self.mode)
         return self.transform(img), self.labels[i]  # PIL (H0, W0) -> (C, H, W)
 
 
@@ -126,7 +127,7 @@ class ImageDataModule(SplitDataModule):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("class_names")
         if saved is not None and list(saved) != self.class_names:
-            raise ValueError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
+            raise DataError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
                              "resuming would mix up the labels (check data.root)")
 
     def example_input(self) -> tuple[torch.Tensor]:
@@ -136,19 +137,11 @@ class ImageDataModule(SplitDataModule):
 
     def _scan_classes(self) -> list[str]:
         root = Path(self.cfg.root or "")
-        base = root / "train" if (root / "train").is_dir() else root
-        classes = sorted(p.name for p in base.iterdir() if p.is_dir())
-        if len(classes) < 2:
-            raise ValueError(f"data.root: {base} must hold one folder per class (found {len(classes)})")
-        return classes
+        return image_files.class_folders(root / "train" if (root / "train").is_dir() else root)
 
     def _imagefolder(self, folder: Path) -> tuple[list[Path], list[int]]:
-        from torchvision.datasets import ImageFolder
-
-        found = ImageFolder(str(folder))
-        if found.classes != self.class_names:
-            raise ValueError(f"data.root: {folder} has classes {found.classes}, expected {self.class_names}")
-        return [Path(p) for p, _ in found.samples], [c for _, c in found.samples]
+        c = self.cfg
+        return image_files.scan(folder, self.class_names, check=c.check_images, skip_bad=c.skip_bad_images)
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
@@ -158,7 +151,7 @@ class ImageDataModule(SplitDataModule):
             names = [name for name in ("train", "val", "test") if (root / name).is_dir()]
             parts = {name: self._imagefolder(root / name) for name in names}
             if "val" not in parts:
-                raise ValueError(f"data.root: {root} has train/ but no val/ folder")
+                raise DataError(f"data.root: {root} has train/ but no val/ folder (add val/<class>/...)")
             parts.setdefault("test", parts["val"])
         else:
             images, labels = _digits()[:2] if self.cfg.source == DataSource.digits else self._imagefolder(root)

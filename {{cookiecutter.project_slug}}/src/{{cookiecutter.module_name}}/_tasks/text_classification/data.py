@@ -11,7 +11,6 @@ checkpoint (the DataModule's state), so export and rebuilds use the exact same v
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -19,34 +18,14 @@ from typing import Any
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
+from {{cookiecutter.module_name}} import text_files
 from {{cookiecutter.module_name}}.data_common import SplitDataModule, stratified_split
 from {{cookiecutter.module_name}}.data_config import DataConfig, Padding, TextSource, TokenizerKind
+from {{cookiecutter.module_name}}.errors import DataError
 from {{cookiecutter.module_name}}.synthetic import CLASS_NAMES, generate
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 TOKENIZER_FILE = "tokenizer.json"
-
-
-def read_file(path: Path, source: TextSource, text_column: str, label_column: str) -> tuple[list[str], list[str]]:
-    """Texts and raw labels from a CSV (header row) or JSONL file; errors name the file and the line."""
-    rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8", newline="") as f:
-        if source == TextSource.csv:
-            rows = list(csv.DictReader(f))
-        else:
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise ValueError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    for n, row in enumerate(rows, 1):
-        missing = [c for c in (text_column, label_column) if c not in row or row[c] in (None, "")]
-        if missing:
-            raise ValueError(f"{path}: row {n} has no {' or '.join(missing)} (columns: {', '.join(map(str, row))})")
-    return [str(r[text_column]) for r in rows], [str(r[label_column]) for r in rows]
 
 
 def train_tokenizer(
@@ -99,11 +78,15 @@ class TextDataModule(SplitDataModule):
             texts, labels = generate(cfg.generated.num_samples, cfg.generated.seed)
             self.class_names = list(CLASS_NAMES)
         else:
-            texts, raw = read_file(Path(cfg.path), cfg.source, cfg.text_column, cfg.label_column)
-            self.class_names = sorted(set(raw))
+            texts, raw = text_files.read_labelled(
+                Path(cfg.path), cfg.source == TextSource.csv, cfg.text_column, cfg.label_column,
+                list(cfg.class_names) if cfg.class_names else None, cfg.skip_bad_rows,
+            )
+            self.class_names = [str(c) for c in cfg.class_names] if cfg.class_names else sorted(set(raw))
             labels = [self.class_names.index(r) for r in raw]
         if len(self.class_names) < 2:
-            raise ValueError(f"{cfg.path}: needs at least 2 classes in column {cfg.label_column!r}")
+            raise DataError(f"{cfg.path}: needs at least 2 classes in column {cfg.label_column!r}, found "
+                            f"{self.class_names}")
         self.num_classes = len(self.class_names)
         split = stratified_split(labels, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)
         ids = dict(zip(("train", "val", "test"), split, strict=True))
@@ -161,7 +144,7 @@ class TextDataModule(SplitDataModule):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("class_names")
         if saved is not None and list(saved) != self.class_names:
-            raise ValueError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
+            raise DataError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
                              "resuming would mix up the labels (check data.path and data.label_column)")
         self.tokenizer = self._configure(Tokenizer.from_str(state["tokenizer"]))
 
