@@ -60,7 +60,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         load_config(experiment=str(layer), overrides=["optim.lr=-1", "trainer.max_epochs=0", "data.batch_size=big"])
     problems = err.value.problems
     assert len(problems) == 4, problems
-    assert any(p.startswith(f"{layer}: trainer.max_epoch: unknown key; did you mean 'trainer.max_epochs'") for p in problems)
+    assert any(
+        p.startswith(f"{layer}: trainer.max_epoch: unknown key; did you mean 'trainer.max_epochs'") for p in problems
+    )
     assert "command-line overrides: optim.lr: -1.0 must be > 0" in problems
     assert any(p.startswith("command-line overrides: trainer.max_epochs: 0 must be >= 1") for p in problems)
     assert any(p.startswith("command-line overrides: data.batch_size:") and "'big'" in p for p in problems)
@@ -83,7 +85,13 @@ def test_bad_choice_lists_the_values_users_type() -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("32", "32-true"), ("16", "16-mixed"), ("bf16", "bf16-mixed"), ("BF16-Mixed", "bf16-mixed"), ("bf16-true", "bf16-true")],
+    [
+        ("32", "32-true"),
+        ("16", "16-mixed"),
+        ("bf16", "bf16-mixed"),
+        ("BF16-Mixed", "bf16-mixed"),
+        ("bf16-true", "bf16-true"),
+    ],
 )
 def test_precision_in_every_spelling_lightning_accepts(given: str, expected: str) -> None:
     cfg = load_config(overrides=[f"trainer.precision={given}"])
@@ -99,8 +107,14 @@ def test_on_off_choices_accept_yaml_booleans(tmp_path: Path) -> None:
 
 
 def test_batch_limits_are_ints_or_fractions_as_in_lightning() -> None:
-    cfg = load_config(overrides=["trainer.limit_train_batches=1", "trainer.limit_val_batches=0.25",
-                                 "trainer.overfit_batches=3", "trainer.val_check_interval=0.5"])
+    cfg = load_config(
+        overrides=[
+            "trainer.limit_train_batches=1",
+            "trainer.limit_val_batches=0.25",
+            "trainer.overfit_batches=3",
+            "trainer.val_check_interval=0.5",
+        ]
+    )
     t = cfg.trainer
     assert (t.limit_train_batches, type(t.limit_train_batches)) == (1, int)  # one batch, not 100 %
     assert (t.limit_val_batches, type(t.limit_val_batches)) == (0.25, float)
@@ -182,8 +196,9 @@ def test_cli_help_and_config_errors_without_importing_torch() -> None:
     check += "t.main(['--print-config', 'optim.lr=3e-4', '-e', 'fast', 'trainer.deterministic=on']); "
     check += "heavy = ('torch', 'lightning', 'timm', 'transformers'); "
     check += "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
-    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60,
-                         cwd=CONFIG_DIR.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, cwd=CONFIG_DIR.parent
+    )
     assert out.returncode == 0, out.stderr
     assert "lr: 0.0003" in out.stdout and "max_epochs: 1" in out.stdout  # -e fast after an override still applies
     assert out.stdout.strip().endswith("[]"), out.stdout[-300:]

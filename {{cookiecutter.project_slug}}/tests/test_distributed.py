@@ -20,16 +20,29 @@ from {{cookiecutter.module_name}}.config import CONFIG_DIR
 from {{cookiecutter.module_name}}.submit import main as submit_main
 from {{cookiecutter.module_name}}.submit import minutes
 
-TWO = ["-e", "fast", "--devices", "2", "trainer.accelerator=cpu", "trainer.strategy=ddp", "trainer.max_epochs=2",
-       "trainer.limit_train_batches=4", "checkpoint.every_n_train_steps=1", "logger.kind=csv"]
+TWO = [
+    "-e",
+    "fast",
+    "--devices",
+    "2",
+    "trainer.accelerator=cpu",
+    "trainer.strategy=ddp",
+    "trainer.max_epochs=2",
+    "trainer.limit_train_batches=4",
+    "checkpoint.every_n_train_steps=1",
+    "logger.kind=csv",
+]
 
 
-def train_cli(tmp_path: Path, name: str, *args: str, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
+def train_cli(
+    tmp_path: Path, name: str, *args: str, wait: bool = True
+) -> subprocess.CompletedProcess | subprocess.Popen:
     cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *args, "--name", name, f"run.output_dir={tmp_path}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # two processes on two cores
     if not wait:
-        return subprocess.Popen(cmd, cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
+        return subprocess.Popen(
+            cmd, cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
     done = subprocess.run(cmd, cwd=CONFIG_DIR.parent, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-4000:]
     return done
@@ -76,17 +89,47 @@ def test_two_processes_train_agree_with_one_and_resume_bitwise(tmp_path: Path) -
 
 
 def test_dry_run_prints_a_two_node_four_gpu_job(capsys) -> None:
-    code = submit_main(["-e", "fast", "--name", "big", "--nodes", "2", "--gpus-per-node", "4", "--partition", "gpu",
-                        "--time", "1-12:00:00", "--account", "lab", "--dry-run", "optim.lr=3e-4"])
+    code = submit_main(
+        [
+            "-e",
+            "fast",
+            "--name",
+            "big",
+            "--nodes",
+            "2",
+            "--gpus-per-node",
+            "4",
+            "--partition",
+            "gpu",
+            "--time",
+            "1-12:00:00",
+            "--account",
+            "lab",
+            "--dry-run",
+            "optim.lr=3e-4",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
-    for line in ("#SBATCH --nodes=2", "#SBATCH --ntasks-per-node=4", "#SBATCH --gpus-per-node=4",
-                 "#SBATCH --partition=gpu", "#SBATCH --account=lab", "#SBATCH --time=2160",
-                 "#SBATCH --signal=USR2@120", "#SBATCH --job-name=big"):
+    for line in (
+        "#SBATCH --nodes=2",
+        "#SBATCH --ntasks-per-node=4",
+        "#SBATCH --gpus-per-node=4",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --account=lab",
+        "#SBATCH --time=2160",
+        "#SBATCH --signal=USR2@120",
+        "#SBATCH --job-name=big",
+    ):
         assert line in out, line
     assert "srun" in out and "submitit.core._submit" in out
-    for arg in ("trainer.num_nodes=2", "trainer.devices=4", "trainer.accelerator=gpu", "trainer.strategy=ddp",
-                "optim.lr=3e-4"):
+    for arg in (
+        "trainer.num_nodes=2",
+        "trainer.devices=4",
+        "trainer.accelerator=gpu",
+        "trainer.strategy=ddp",
+        "optim.lr=3e-4",
+    ):
         assert f"- {arg}" in out, arg
 
 
@@ -96,8 +139,9 @@ def test_dry_run_refuses_bad_cluster_settings(capsys) -> None:
     assert "cluster.time: 'soon' is not a SLURM time" in err and "cluster.nodes: 0 must be >= 1" in err
 
 
-@pytest.mark.parametrize(("text", "expected"), [("90", 90), ("04:00:00", 240), ("2-00:00:00", 2880),
-                                                ("1-12", 2160), ("00:30", 1)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("90", 90), ("04:00:00", 240), ("2-00:00:00", 2880), ("1-12", 2160), ("00:30", 1)]
+)
 def test_slurm_time_limits(text: str, expected: int) -> None:
     assert minutes(text) == expected
 
@@ -109,8 +153,14 @@ def test_local_job_is_requeued_on_preemption_and_finishes_like_a_straight_run(tm
     from {{cookiecutter.module_name}}.runner import train
     from {{cookiecutter.module_name}}.submit import submit
 
-    args = ["-e", "fast", "trainer.max_epochs=2", "trainer.limit_train_batches=6", "checkpoint.every_n_train_steps=2",
-            "logger.kind=csv"]
+    args = [
+        "-e",
+        "fast",
+        "trainer.max_epochs=2",
+        "trainer.limit_train_batches=6",
+        "checkpoint.every_n_train_steps=2",
+        "logger.kind=csv",
+    ]
     straight = train(make_cfg(*args[2:], name="straight"), test=False)
     cfg = make_cfg(*args[2:], name="job")
     job = submit(cfg, [*args, "--name", "job", f"run.output_dir={cfg.run.output_dir}"], local=True)
@@ -124,5 +174,6 @@ def test_local_job_is_requeued_on_preemption_and_finishes_like_a_straight_run(tm
     assert job.result() == 0
     log = Path(job.paths.stdout).read_text() + Path(job.paths.stderr).read_text()
     assert "SIGUSR2: saved" in log and "Requeued job" in log and "resumed from:" in log
-    assert_state_equal(straight.module.state_dict(), weights(Path(cfg.run.output_dir) / "job"),
-                       "preempted and requeued vs straight")
+    assert_state_equal(
+        straight.module.state_dict(), weights(Path(cfg.run.output_dir) / "job"), "preempted and requeued vs straight"
+    )

@@ -21,8 +21,8 @@ def test_export_reproduces_the_test_accuracy_from_raw_inputs(make_cfg, tmp_path:
     cfg = make_cfg("trainer.max_epochs=2", "trainer.limit_test_batches=1.0", name="exp", experiments=("tiny",))
     result = train(cfg)  # tests the best checkpoint, which export exports
     out = tmp_path / "export"
-    assert main(["-e", "tiny", "-e", "fast", "--name", "exp", f"run.output_dir={cfg.run.output_dir}",
-                 "--out", str(out)]) == 0
+    args = ["-e", "tiny", "-e", "fast", "--name", "exp", f"run.output_dir={cfg.run.output_dir}", "--out", str(out)]
+    assert main(args) == 0
     written = {p.name for p in out.iterdir()}
     assert {"model.safetensors", "labblocks.json", "config.yaml", "preprocessing.json"} <= written
     meta = json.loads((out / "labblocks.json").read_text())
@@ -42,10 +42,12 @@ def test_export_reproduces_the_test_accuracy_from_raw_inputs(make_cfg, tmp_path:
 
 
 def test_labblocks_list_shows_this_projects_blocks_without_torch() -> None:
-    code = ("import sys; from labblocks.cli import main; main(['list']); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=CONFIG_DIR.parent)
+    code = (
+        "import sys; from labblocks.cli import main; main(['list']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning')))"
+    )
+    run = [sys.executable, "-c", code]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=120, cwd=CONFIG_DIR.parent)
     assert done.returncode == 0, done.stderr
     assert "{{cookiecutter.module_name}}/" in done.stdout and done.stdout.strip().endswith("[]")
 

@@ -37,10 +37,19 @@ class _Recorder(Callback):
 
 
 def run_on_gpu(tmp_path, *overrides: str, experiment: str | None = None) -> _Recorder:
-    cfg = load_config(experiment=experiment, overrides=[
-        f"run.output_dir={tmp_path}", "trainer.accelerator=gpu", "trainer.devices=1", f"trainer.max_steps={STEPS}",
-        "trainer.max_epochs=100", "logger.kind=csv", "early_stopping.enabled=false", *overrides,
-    ])
+    cfg = load_config(
+        experiment=experiment,
+        overrides=[
+            f"run.output_dir={tmp_path}",
+            "trainer.accelerator=gpu",
+            "trainer.devices=1",
+            f"trainer.max_steps={STEPS}",
+            "trainer.max_epochs=100",
+            "logger.kind=csv",
+            "early_stopping.enabled=false",
+            *overrides,
+        ],
+    )
     rec = _Recorder()
     train(cfg, extra_callbacks=[rec], test=False)
     torch.cuda.synchronize()
@@ -48,9 +57,11 @@ def run_on_gpu(tmp_path, *overrides: str, experiment: str | None = None) -> _Rec
     assert rec.device.type == "cuda"
     assert len(rec.losses) == STEPS and all(math.isfinite(v) for v in rec.losses)
     first, last = sum(rec.losses[:5]) / 5, sum(rec.losses[-5:]) / 5
-    print(f"\nGPU smoke {' '.join(overrides) or experiment} ({torch.cuda.get_device_name()}): "
-          f"{STEPS / elapsed:.1f} it/s, {rec.samples / elapsed:.0f} samples/s (first steps included), "
-          f"peak memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB, loss {first:.3f} -> {last:.3f}")
+    print(
+        f"\nGPU smoke {' '.join(overrides) or experiment} ({torch.cuda.get_device_name()}): "
+        f"{STEPS / elapsed:.1f} it/s, {rec.samples / elapsed:.0f} samples/s (first steps included), "
+        f"peak memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB, loss {first:.3f} -> {last:.3f}"
+    )
     return rec
 
 

@@ -13,8 +13,8 @@ from {{cookiecutter.module_name}}.lr_find import find_lr, main
 
 
 def test_lr_find_writes_plot_curve_and_the_users_train_command(tmp_path: Path, capsys) -> None:
-    args = ["-e", "fast", "--name", "lr", f"run.output_dir={tmp_path}", "optim.lr=1e-4", "logger.kind=csv",
-            "lr_find.num_training=30"]
+    flags = ["-e", "fast", "--name", "lr", f"run.output_dir={tmp_path}"]
+    args = [*flags, "optim.lr=1e-4", "logger.kind=csv", "lr_find.num_training=30"]
     assert main(args) == 0
     out = capsys.readouterr().out
     plot, curve = tmp_path / "lr" / "lr_find.png", tmp_path / "lr" / "lr_find.json"

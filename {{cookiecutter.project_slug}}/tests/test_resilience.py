@@ -19,14 +19,19 @@ from {{cookiecutter.module_name}}.runner import train
 from {{cookiecutter.module_name}}.train import main
 
 # Two epochs of 6 batches, last.ckpt also every 2 steps (mid-epoch), CSV logs.
-RUN = ["-e", "fast", "trainer.max_epochs=2", "trainer.limit_train_batches=6", "checkpoint.every_n_train_steps=2",
-       "logger.kind=csv"]
+RUN = [
+    "-e",
+    "fast",
+    "trainer.max_epochs=2",
+    "trainer.limit_train_batches=6",
+    "checkpoint.every_n_train_steps=2",
+    "logger.kind=csv",
+]
 
 
 def start(tmp_path: Path, name: str, *extra: str) -> subprocess.Popen:
     """`python -m {{cookiecutter.module_name}}.train` in the background, as a user would start it."""
-    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *RUN, "--name", name,
-           f"run.output_dir={tmp_path}", *extra]
+    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *RUN, "--name", name, f"run.output_dir={tmp_path}", *extra]
     return subprocess.Popen(cmd, cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -71,9 +76,13 @@ def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, make_cfg) -> No
     assert run.returncode == 128 + signal.SIGINT and "by SIGINT at step" in out
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
-    done = subprocess.run([sys.executable, "-m", "{{cookiecutter.module_name}}.train", *RUN, "--name", "r",
-                           f"run.output_dir={tmp_path}"], cwd=CONFIG_DIR.parent, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *RUN, "--name", "r", f"run.output_dir={tmp_path}"],
+        cwd=CONFIG_DIR.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "resumed from:" in done.stdout
     assert_state_equal(reference.module.state_dict(), final_weights(tmp_path / "r"), "interrupted thrice vs straight")
@@ -85,8 +94,16 @@ def test_a_damaged_last_checkpoint_is_set_aside_and_an_older_one_used(make_cfg, 
     first = train(cfg, test=False)
     last = first.run_dir / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:4096])  # truncated
-    args = ["-e", "fast", "--name", "damaged", f"run.output_dir={cfg.run.output_dir}", "logger.kind=csv",
-            "--max-epochs", "2"]
+    args = [
+        "-e",
+        "fast",
+        "--name",
+        "damaged",
+        f"run.output_dir={cfg.run.output_dir}",
+        "logger.kind=csv",
+        "--max-epochs",
+        "2",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "unreadable checkpoint set aside:" in out and "last.ckpt" in out
@@ -144,9 +161,13 @@ def test_bad_ckpt_path_from_the_command_line_exits_2_in_seconds(tmp_path: Path) 
     path = tmp_path / "half.ckpt"
     path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "{{cookiecutter.module_name}}.train", "-e", "fast", "--ckpt-path",
-                           str(path), f"run.output_dir={tmp_path}"], cwd=CONFIG_DIR.parent, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "{{cookiecutter.module_name}}.train", "-e", "fast", "--ckpt-path", str(path), f"run.output_dir={tmp_path}"],
+        cwd=CONFIG_DIR.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"error: --ckpt-path: {path}" in done.stderr
     assert time.monotonic() - started < 60  # no model, data or trainer is built first
@@ -156,9 +177,16 @@ def test_one_run_directory_one_writer(tmp_path: Path, capsys) -> None:
     """A second process on a run directory that is being trained refuses, naming the other process; the lock
     goes with the process that held it, even when it is killed."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from labblocks.runlock import RunLock; "
-                               "RunLock(sys.argv[1]).acquire(); print('locked', flush=True); time.sleep(600)",
-         str(tmp_path / "busy")], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from labblocks.runlock import RunLock; "
+            "RunLock(sys.argv[1]).acquire(); print('locked', flush=True); time.sleep(600)",
+            str(tmp_path / "busy"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         args = ["-e", "fast", "--name", "busy", f"run.output_dir={tmp_path}", "logger.kind=csv"]

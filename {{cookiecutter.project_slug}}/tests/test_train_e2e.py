@@ -21,8 +21,14 @@ LOGGER = load_config().logger.kind.value
 def train_cli(*args: str) -> subprocess.CompletedProcess:
     """`python -m {{cookiecutter.module_name}}.train ARGS` with W&B offline; fails the test on a non-zero exit."""
     env = {**os.environ, "WANDB_MODE": "offline"}
-    done = subprocess.run([sys.executable, "-m", "{{cookiecutter.module_name}}.train", *args],
-                          capture_output=True, text=True, env=env, cwd=CONFIG_DIR.parent, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=CONFIG_DIR.parent,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 

@@ -36,8 +36,12 @@ def test_every_cpu_precision_trains_with_clipping_and_accumulation(make_cfg, pre
     """bf16-mixed with the default clipping crashed with a fused AdamW ("does not allow for gradient
     clipping"); Lightning raises that check on any device, so the CPU run catches what a GPU would hit."""
     rec = Losses()
-    cfg = make_cfg(f"trainer.precision={precision}", "trainer.gradient_clip_val=0.5",
-                   "trainer.accumulate_grad_batches=2", "trainer.max_steps=2")
+    cfg = make_cfg(
+        f"trainer.precision={precision}",
+        "trainer.gradient_clip_val=0.5",
+        "trainer.accumulate_grad_batches=2",
+        "trainer.max_steps=2",
+    )
     result = train(cfg, extra_callbacks=[rec], test=False)
     assert result.trainer.global_step == 2 and len(rec.losses) == 4
     assert all(math.isfinite(v) for v in rec.losses)
@@ -55,15 +59,19 @@ def test_fast_dev_run_touches_every_loop_and_writes_nothing(make_cfg) -> None:
 
 def test_gradient_accumulation_steps_once_per_n_batches(make_cfg) -> None:
     rec = Losses()
-    result = train(make_cfg("trainer.accumulate_grad_batches=2", "trainer.limit_train_batches=4"),
-                   extra_callbacks=[rec], test=False)
+    result = train(
+        make_cfg("trainer.accumulate_grad_batches=2", "trainer.limit_train_batches=4"),
+        extra_callbacks=[rec],
+        test=False,
+    )
     assert len(rec.losses) == 4 and result.trainer.global_step == 2
 
 
 def test_validation_twice_per_epoch(make_cfg) -> None:
     rec = Losses()
-    train(make_cfg("trainer.val_check_interval=0.5", "trainer.limit_train_batches=4"), extra_callbacks=[rec],
-          test=False)
+    train(
+        make_cfg("trainer.val_check_interval=0.5", "trainer.limit_train_batches=4"), extra_callbacks=[rec], test=False
+    )
     assert rec.validations == 2
 
 
@@ -78,8 +86,9 @@ def test_train_then_evaluate_the_best_checkpoint(make_cfg, capsys: pytest.Captur
     cfg = make_cfg("trainer.max_epochs=2", name="evaluated")
     result = train(cfg)
     out_dir = cfg.run.output_dir
-    code = evaluate.main(["-e", "fast", "--name", "evaluated", f"run.output_dir={out_dir}", "logger.kind=csv",
-                          "--ckpt", "best"])
+    code = evaluate.main(
+        ["-e", "fast", "--name", "evaluated", f"run.output_dir={out_dir}", "logger.kind=csv", "--ckpt", "best"]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     for key in ("test/acc", "test/loss"):
@@ -123,8 +132,9 @@ class WorseEveryEpoch(Callback):
 def test_last_checkpoint_is_the_newest_state_when_the_metric_gets_worse(make_cfg) -> None:
     """Lightning's save_last only refreshes last.ckpt with a new top-k checkpoint: after an epoch that did
     not improve, a rerun would have resumed from an older epoch."""
-    result = train(make_cfg("trainer.max_epochs=3", "checkpoint.save_top_k=1"), extra_callbacks=[WorseEveryEpoch()],
-                   test=False)
+    result = train(
+        make_cfg("trainer.max_epochs=3", "checkpoint.save_top_k=1"), extra_callbacks=[WorseEveryEpoch()], test=False
+    )
     last = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 2 and last["global_step"] == result.trainer.global_step
     assert Path(result.checkpoint_callback.best_model_path).name.startswith("epoch000")

@@ -348,7 +348,7 @@ def _problem(cfg: DictConfig, key: str, value: Any, error: OmegaConfBaseExceptio
     if isinstance(error, ConfigKeyError):
         parent, _, name = key.rpartition(".")
         node = OmegaConf.select(cfg, parent) if parent else cfg
-        valid = [str(k) for k in node.keys()] if isinstance(node, DictConfig) else []
+        valid = [str(k) for k in node] if isinstance(node, DictConfig) else []
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f"; did you mean '{(parent + '.' if parent else '') + close[0]}'?" if close else ""
         return f"{key}: unknown key{hint} (valid keys here: {', '.join(valid)})"
@@ -449,7 +449,8 @@ def load_config(
         else:
             close = difflib.get_close_matches(name, experiment_names(), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(f"--experiment {name!r}: no file {path}; {hint}experiments: {', '.join(experiment_names())}")
+            known = ", ".join(experiment_names())
+            problems.append(f"--experiment {name!r}: no file {path}; {hint}experiments: {known}")
     if flags:
         layers.append(("command-line flags", _flag_layer(flags)))
     bad = [item for item in overrides if "=" not in item]
@@ -505,40 +506,57 @@ def validate(cfg: DictConfig) -> list[tuple[str, str]]:
     t = cfg.trainer
     checks = [
         ("optim.lr", cfg.optim.lr > 0, "must be > 0"),
-        ("trainer.max_epochs", t.max_epochs is None or t.max_epochs == -1 or t.max_epochs >= 1 or t.max_steps > 0,
-         "must be >= 1 (or -1 for no limit, with trainer.max_steps)"),
+        (
+            "trainer.max_epochs",
+            t.max_epochs is None or t.max_epochs == -1 or t.max_epochs >= 1 or t.max_steps > 0,
+            "must be >= 1 (or -1 for no limit, with trainer.max_steps)",
+        ),
         ("trainer.max_steps", t.max_steps == -1 or t.max_steps >= 1, "must be >= 1, or -1 for no limit"),
         ("trainer.num_nodes", t.num_nodes >= 1, "must be >= 1"),
         ("trainer.accumulate_grad_batches", t.accumulate_grad_batches >= 1, "must be >= 1"),
         ("trainer.log_every_n_steps", t.log_every_n_steps >= 1, "must be >= 1"),
         ("trainer.num_sanity_val_steps", t.num_sanity_val_steps >= -1, "must be >= 0, or -1 for all batches"),
         ("trainer.gradient_clip_val", t.gradient_clip_val is None or t.gradient_clip_val >= 0, "must be >= 0 or null"),
-        ("trainer.check_val_every_n_epoch", t.check_val_every_n_epoch is None or t.check_val_every_n_epoch >= 1,
-         "must be >= 1 or null"),
+        (
+            "trainer.check_val_every_n_epoch",
+            t.check_val_every_n_epoch is None or t.check_val_every_n_epoch >= 1,
+            "must be >= 1 or null",
+        ),
         ("trainer.reload_dataloaders_every_n_epochs", t.reload_dataloaders_every_n_epochs >= 0, "must be >= 0"),
-        ("trainer.fast_dev_run", isinstance(t.fast_dev_run, bool) or t.fast_dev_run >= 0, "must be true, false or >= 0"),
+        ("trainer.fast_dev_run", isinstance(t.fast_dev_run, bool) or t.fast_dev_run >= 0, "must be true, false, >= 0"),
         ("scheduler.warmup_steps", cfg.scheduler.warmup_steps >= 0, "must be >= 0"),
         ("checkpoint.save_top_k", cfg.checkpoint.save_top_k >= -1, "must be >= 0, or -1 to keep every checkpoint"),
-        ("checkpoint.every_n_train_steps", cfg.checkpoint.every_n_train_steps >= 0, "must be >= 0 (0 = epoch end only)"),
+        ("checkpoint.every_n_train_steps", cfg.checkpoint.every_n_train_steps >= 0, "must be >= 0 (0: epoch end)"),
         ("logger.sample_rows", cfg.logger.sample_rows >= 0, "must be >= 0"),
         ("logger.prediction_rows", cfg.logger.prediction_rows >= 0, "must be >= 0"),
     ]
     problems += [(key, f"{OmegaConf.select(cfg, key)!r} {why}") for key, ok, why in checks if not ok]
-    for key in ("limit_train_batches", "limit_val_batches", "limit_test_batches", "limit_predict_batches",
-                "overfit_batches", "val_check_interval"):
+    for key in (
+        "limit_train_batches",
+        "limit_val_batches",
+        "limit_test_batches",
+        "limit_predict_batches",
+        "overfit_batches",
+        "val_check_interval",
+    ):
         why = batches_problem(t[key], allow_zero=key != "val_check_interval")
         if why:
             problems.append((f"trainer.{key}", why))
     if t.max_time is not None and not _is_duration(t.max_time):
         problems.append(("trainer.max_time", f"{t.max_time!r} is not a duration like 00:12:00:00 (DD:HH:MM:SS)"))
-    if not (isinstance(t.devices, (int, str)) or isinstance(t.devices, ListConfig)) or (
+    if not isinstance(t.devices, (int, str, ListConfig)) or (
         isinstance(t.devices, str) and t.devices != "auto" and not t.devices.replace(",", "").isdigit()
     ):
         problems.append(("trainer.devices", f"{t.devices!r} must be auto, a count, or a list of device ids"))
     c = cfg.cluster
-    checks = [("cluster.nodes", c.nodes >= 1, "must be >= 1"), ("cluster.gpus_per_node", c.gpus_per_node >= 0, "must be >= 0"),
-              ("cluster.cpus_per_task", c.cpus_per_task >= 1, "must be >= 1"), ("cluster.mem_gb", c.mem_gb >= 1, "must be >= 1"),
-              ("cluster.signal_delay_s", c.signal_delay_s >= 0, "must be >= 0"), ("cluster.max_requeues", c.max_requeues >= 0, "must be >= 0")]
+    checks = [
+        ("cluster.nodes", c.nodes >= 1, "must be >= 1"),
+        ("cluster.gpus_per_node", c.gpus_per_node >= 0, "must be >= 0"),
+        ("cluster.cpus_per_task", c.cpus_per_task >= 1, "must be >= 1"),
+        ("cluster.mem_gb", c.mem_gb >= 1, "must be >= 1"),
+        ("cluster.signal_delay_s", c.signal_delay_s >= 0, "must be >= 0"),
+        ("cluster.max_requeues", c.max_requeues >= 0, "must be >= 0"),
+    ]
     problems += [(key, f"{OmegaConf.select(cfg, key)!r} {why}") for key, ok, why in checks if not ok]
     if not re.fullmatch(r"(\d+-)?\d+(:\d+){0,2}", str(c.time).strip()):
         problems.append(("cluster.time", f"{c.time!r} is not a SLURM time such as 90, 04:00:00 or 2-00:00:00"))
@@ -559,7 +577,8 @@ def batches_problem(value: Any, allow_zero: bool = True) -> str | None:
     if isinstance(value, bool):
         return f"{value!r} must be a fraction (float, e.g. 0.25) or a number of batches (int, e.g. 5)"
     if isinstance(value, int):
-        return None if value > 0 or (allow_zero and value == 0) else f"{value} batches must be >= {0 if allow_zero else 1}"
+        least = 0 if allow_zero else 1
+        return None if value >= least else f"{value} batches must be >= {least}"
     if not 0.0 <= value <= 1.0 or (not allow_zero and value == 0.0):
         low = "[0" if allow_zero else "(0"
         return f"{value} must be a fraction in {low}, 1] (a float), or a number of batches (an int, e.g. 5)"

@@ -70,8 +70,9 @@ def seeded_loader(
     sampler = None
     if train or world > 1:
         # Draws its order lazily, after Lightning's set_epoch, and records how far it got (mid-epoch resume).
-        sampler = StatefulDistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=train and not overfit,
-                                             seed=seed)
+        sampler = StatefulDistributedSampler(
+            dataset, num_replicas=world, rank=rank, shuffle=train and not overfit, seed=seed
+        )
     return StatefulDataLoader(
         dataset,
         batch_size=batch_size,
@@ -93,8 +94,16 @@ class SplitDataModule(L.LightningDataModule):
 
     def _loader(self, name: str) -> StatefulDataLoader:
         c = self.cfg
-        return seeded_loader(self.splits[name], c.batch_size, self.seed, train=name == "train", trainer=self.trainer,
-                             num_workers=c.num_workers, pin_memory=c.pin_memory, collate_fn=self.collate_fn)
+        return seeded_loader(
+            self.splits[name],
+            c.batch_size,
+            self.seed,
+            train=name == "train",
+            trainer=self.trainer,
+            num_workers=c.num_workers,
+            pin_memory=c.pin_memory,
+            collate_fn=self.collate_fn,
+        )
 
     def train_dataloader(self) -> StatefulDataLoader:
         return self._loader("train")

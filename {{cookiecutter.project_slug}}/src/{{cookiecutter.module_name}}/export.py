@@ -31,16 +31,18 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
     ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
     data_state = ckpt.get(DataModule.__qualname__) or {}
     if "labblocks" not in ckpt or "preprocessing" not in data_state:
-        raise RunError(f"{ckpt_path}: records no labblocks metadata or preprocessing (written by an older version "
-                       "of this project); export a checkpoint written by the current train command")
+        raise RunError(
+            f"{ckpt_path}: records no labblocks metadata or preprocessing (written by an older version "
+            "of this project); export a checkpoint written by the current train command"
+        )
     net = labblocks.rebuild(ckpt["labblocks"]["modules"]["net"], path=f"{ckpt_path}:labblocks.modules.net")
     weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
     net.load_state_dict(weights, strict=True)
     out = export_module(net.eval(), out_dir)
-    (out / "config.yaml").write_text(yaml.safe_dump(ckpt["config"], sort_keys=False, allow_unicode=True),
-                                     encoding="utf-8")
-    (out / "preprocessing.json").write_text(json.dumps(data_state["preprocessing"], indent=2) + "\n",
-                                            encoding="utf-8")
+    (out / "config.yaml").write_text(
+        yaml.safe_dump(ckpt["config"], sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    (out / "preprocessing.json").write_text(json.dumps(data_state["preprocessing"], indent=2) + "\n", encoding="utf-8")
     if "tokenizer" in data_state:
         (out / data_state["preprocessing"]["tokenizer"]).write_text(data_state["tokenizer"], encoding="utf-8")
     return out

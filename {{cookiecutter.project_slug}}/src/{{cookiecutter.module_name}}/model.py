@@ -42,10 +42,13 @@ class Classifier(L.LightningModule):
         self.num_classes = num_classes
         self.optim_cfg, self.sched_cfg = optim, scheduler
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-        self.metrics = nn.ModuleDict({
-            f"{split}_{kind}": MulticlassAccuracy(num_classes, average="micro") if kind == "acc" else MeanMetric()
-            for split in ("train", "val", "test") for kind in ("loss", "acc")
-        })
+        self.metrics = nn.ModuleDict(
+            {
+                f"{split}_{kind}": MulticlassAccuracy(num_classes, average="micro") if kind == "acc" else MeanMetric()
+                for split in ("train", "val", "test")
+                for kind in ("loss", "acc")
+            }
+        )
         self.example_input_array = example_input  # the model summary prints FLOPs and shapes with it
         self.channels_last = channels_last
         self._total_steps: int | None = None  # optimizer steps of the whole run, known once training starts
@@ -110,7 +113,7 @@ class Classifier(L.LightningModule):
         self._log_epoch("test")
 
     def configure_optimizers(self) -> dict[str, Any]:
-        o, s = self.optim_cfg, self.sched_cfg
+        o = self.optim_cfg
         # Weight decay on weight matrices and kernels only, not on biases and norm scales.
         decay = [p for p in self.parameters() if p.requires_grad and p.ndim >= 2]
         no_decay = [p for p in self.parameters() if p.requires_grad and p.ndim < 2]

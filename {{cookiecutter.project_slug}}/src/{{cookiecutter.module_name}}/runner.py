@@ -90,7 +90,12 @@ def build_model(cfg: DictConfig, dm: DataModule) -> Classifier:
     if cfg.model.compile:
         net.compile()
     return Classifier(
-        net, dm.num_classes, cfg.optim, cfg.scheduler, cfg.model.label_smoothing, dm.example_input(),
+        net,
+        dm.num_classes,
+        cfg.optim,
+        cfg.scheduler,
+        cfg.model.label_smoothing,
+        dm.example_input(),
         channels_last=cfg.model.channels_last,
     )
 
@@ -170,8 +175,9 @@ def apply_sweep(cfg: DictConfig, reload: Callable[[dict[str, Any]], DictConfig])
         from lightning.pytorch.loggers import WandbLogger
 
         base = Path(cfg.run.output_dir)
-        logger = WandbLogger(project=cfg.logger.project, entity=cfg.logger.entity, save_dir=str(base),
-                             mode=wandb_mode(cfg))
+        logger = WandbLogger(
+            project=cfg.logger.project, entity=cfg.logger.entity, save_dir=str(base), mode=wandb_mode(cfg)
+        )
         values = values or {k: v for k, v in dict(logger.experiment.config).items() if not k.startswith("_")}
         run_id = logger.experiment.id
     cfg = reload({**values, "run.name": f"sweep-{run_id}", "logger.kind": "wandb"})
@@ -217,7 +223,10 @@ def build_callbacks(
     if es.enabled:
         # Checked after validation only: a run cut short by trainer.max_steps mid-epoch has no val metric.
         stopper = EarlyStopping(
-            monitor=es.monitor, mode=_value(es.mode), patience=es.patience, min_delta=es.min_delta,
+            monitor=es.monitor,
+            mode=_value(es.mode),
+            patience=es.patience,
+            min_delta=es.min_delta,
             check_on_train_epoch_end=False,
         )
         callbacks.append(stopper)
@@ -235,8 +244,9 @@ def build_callbacks(
 
 def last_checkpoint(rd: Path, **every: int) -> ModelCheckpoint:
     """A callback that writes the newest training state to checkpoints/last.ckpt (every epoch or N steps)."""
-    return ModelCheckpoint(dirpath=checkpoint_dir(rd), filename="last", save_top_k=1, enable_version_counter=False,
-                           **every)
+    return ModelCheckpoint(
+        dirpath=checkpoint_dir(rd), filename="last", save_top_k=1, enable_version_counter=False, **every
+    )
 
 
 def trainer_kwargs(cfg: DictConfig) -> dict[str, Any]:
@@ -292,8 +302,10 @@ def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
         if is_rank_zero():
             print(f"unreadable checkpoint set aside: {problem} -> moved to {set_aside(path).name}", flush=True)
     if scan.newest is None and scan.problems:
-        raise RunError(f"{folder} holds no readable checkpoint to resume from; rerun with --fresh to start over "
-                       "in this run directory, or pass --ckpt-path PATH")
+        raise RunError(
+            f"{folder} holds no readable checkpoint to resume from; rerun with --fresh to start over "
+            "in this run directory, or pass --ckpt-path PATH"
+        )
     return str(scan.newest) if scan.newest else None
 
 
@@ -309,8 +321,10 @@ def find_checkpoint(rd: Path, which: str) -> Path:
     import torch
 
     states = torch.load(last, map_location="cpu", weights_only=True, mmap=True).get("callbacks", {})
-    best = next((s.get("best_model_path") for k, s in states.items()
-                 if k.startswith("ModelCheckpoint") and s.get("monitor")), None)
+    best = next(
+        (s.get("best_model_path") for k, s in states.items() if k.startswith("ModelCheckpoint") and s.get("monitor")),
+        None,
+    )
     if not best or not Path(best).is_file():
         raise FileNotFoundError(f"{last} records no best checkpoint that still exists ({best!r}); use last")
     return Path(best)
@@ -362,8 +376,13 @@ class RunResult:
             rows.append(("resumed from", _short(self.resumed_from)))
         rows += [("config changed on resume", change) for change in self.config_changes]
         if self.interrupted is not None:
-            rows.append(("stopped", f"by {self.interrupted.signal_name} at step {self.interrupted.step}; "
-                                    "run the same command to resume"))
+            rows.append(
+                (
+                    "stopped",
+                    f"by {self.interrupted.signal_name} at step {self.interrupted.step}; "
+                    "run the same command to resume",
+                )
+            )
         best = self.best_score
         rows.append((f"best {ck.monitor}", f"{best:.4f}" if best is not None else "n/a"))
         rows += [(key, f"{value:.4f}") for key, value in sorted(self.test_metrics.items())]

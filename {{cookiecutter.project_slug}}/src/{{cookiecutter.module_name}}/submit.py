@@ -21,8 +21,14 @@ from typing import Any
 from {{cookiecutter.module_name}}.cli import build_parser, load_or_report, parse
 
 CLUSTER_FLAGS = {  # flag -> cluster.* key
-    "nodes": "nodes", "gpus_per_node": "gpus_per_node", "cpus_per_task": "cpus_per_task", "mem_gb": "mem_gb",
-    "time": "time", "partition": "partition", "account": "account", "qos": "qos",
+    "nodes": "nodes",
+    "gpus_per_node": "gpus_per_node",
+    "cpus_per_task": "cpus_per_task",
+    "mem_gb": "mem_gb",
+    "time": "time",
+    "partition": "partition",
+    "account": "account",
+    "qos": "qos",
 }
 
 
@@ -174,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local", action="store_true", help="run the job on this machine (submitit local executor)")
     parser.add_argument("--wait", action="store_true", help="wait for the job to end and print its result")
     args = parse(parser, argv)
-    args.overrides += [f"cluster.{key}={getattr(args, flag)}" for flag, key in CLUSTER_FLAGS.items()
-                       if getattr(args, flag) is not None]
+    args.overrides += [
+        f"cluster.{key}={getattr(args, flag)}" for flag, key in CLUSTER_FLAGS.items() if getattr(args, flag) is not None
+    ]
     cfg = load_or_report(args)
     if cfg is None:
         return 2

@@ -71,8 +71,14 @@ def test_imagefolder_source(make_cfg, tmp_path: Path) -> None:
         (root / cls).mkdir(parents=True)
         for i in range(10):
             Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(root / cls / f"{i}.png")
-    cfg = make_cfg("data.source=imagefolder", f"data.root={root}", "data.in_chans=3", "data.batch_size=4",
-                   "data.val_fraction=0.2", "data.test_fraction=0.2")
+    cfg = make_cfg(
+        "data.source=imagefolder",
+        f"data.root={root}",
+        "data.in_chans=3",
+        "data.batch_size=4",
+        "data.val_fraction=0.2",
+        "data.test_fraction=0.2",
+    )
     dm = build_datamodule(cfg)
     assert dm.class_names == ["cat", "dog"]
     assert dm.net_args(str(cfg.model.net.block)) == {"in_chans": 3, "num_classes": 2}
@@ -135,8 +141,9 @@ def test_bad_images_are_all_found_at_setup_with_their_paths(make_cfg, tmp_path: 
 
 def test_bad_images_can_be_skipped_with_a_count(make_cfg, tmp_path: Path, capsys) -> None:
     _folder_with_bad_files(tmp_path / "images")
-    cfg = make_cfg("data.source=imagefolder", f"data.root={tmp_path / 'images'}", "data.in_chans=3",
-                   "data.skip_bad_images=true")
+    cfg = make_cfg(
+        "data.source=imagefolder", f"data.root={tmp_path / 'images'}", "data.in_chans=3", "data.skip_bad_images=true"
+    )
     dm = build_datamodule(cfg)
     dm.setup("fit")
     assert sum(len(s) for s in dm.splits.values()) == 24
@@ -147,8 +154,18 @@ def test_an_empty_class_folder_is_refused_through_the_train_command(tmp_path: Pa
     root = tmp_path / "images"
     _folder_with_bad_files(root)
     (root / "bird").mkdir()
-    code = main(["-e", "fast", "-e", "imagefolder", f"data.root={root}", f"run.output_dir={tmp_path / 'runs'}",
-                 "logger.kind=csv", "data.skip_bad_images=true"])
+    code = main(
+        [
+            "-e",
+            "fast",
+            "-e",
+            "imagefolder",
+            f"data.root={root}",
+            f"run.output_dir={tmp_path / 'runs'}",
+            "logger.kind=csv",
+            "data.skip_bad_images=true",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "empty class folders" in err and str(root / "bird") in err and "Traceback" not in err

@@ -77,15 +77,19 @@ def test_tokenizer_fits_train_split_saves_and_reloads(make_cfg) -> None:
 
 @pytest.mark.parametrize("source", ["csv", "jsonl"])
 def test_your_own_file_loads(make_cfg, tmp_path: Path, source: str) -> None:
-    rows = [{"text": f"sample number {i} is {'fine' if i % 3 else 'awful'}", "label": "ok" if i % 3 else "bad"}
-            for i in range(60)]
+    rows = [
+        {"text": f"sample number {i} is {'fine' if i % 3 else 'awful'}", "label": "ok" if i % 3 else "bad"}
+        for i in range(60)
+    ]
     path = tmp_path / f"data.{source}"
     if source == "csv":
         path.write_text("text,label\n" + "".join(f'"{r["text"]}",{r["label"]}\n' for r in rows))
     else:
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    cfg = load_config(experiment=["files", "fast"], overrides=[f"data.source={source}", f"data.path={path}",
-                                                                f"run.output_dir={tmp_path / 'runs'}"])
+    cfg = load_config(
+        experiment=["files", "fast"],
+        overrides=[f"data.source={source}", f"data.path={path}", f"run.output_dir={tmp_path / 'runs'}"],
+    )
     dm = build_datamodule(cfg)
     assert dm.class_names == ["bad", "ok"] and sum(len(s) for s in dm.splits.values()) == 60
     ids, mask, y = next(iter(dm.train_dataloader()))

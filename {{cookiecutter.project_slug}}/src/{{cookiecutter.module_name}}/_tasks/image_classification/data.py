@@ -91,7 +91,11 @@ class ImageDataModule(SplitDataModule):
         common = dict(input_size=dc["input_size"], interpolation=dc["interpolation"], mean=dc["mean"], std=dc["std"])
         if train:
             return create_transform(
-                **common, is_training=True, scale=tuple(aug.scale), ratio=tuple(aug.ratio), hflip=aug.hflip,
+                **common,
+                is_training=True,
+                scale=tuple(aug.scale),
+                ratio=tuple(aug.ratio),
+                hflip=aug.hflip,
                 color_jitter=aug.color_jitter or None,
             )
         return create_transform(**common, is_training=False, crop_pct=dc.get("crop_pct", 1.0))
@@ -127,8 +131,10 @@ class ImageDataModule(SplitDataModule):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("class_names")
         if saved is not None and list(saved) != self.class_names:
-            raise DataError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
-                             "resuming would mix up the labels (check data.root)")
+            raise DataError(
+                f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
+                "resuming would mix up the labels (check data.root)"
+            )
 
     def example_input(self) -> tuple[torch.Tensor]:
         return (torch.zeros(1, self.in_chans, self.cfg.image_size, self.cfg.image_size),)  # (1, C, H, W)

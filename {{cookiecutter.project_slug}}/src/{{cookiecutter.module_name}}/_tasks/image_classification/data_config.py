@@ -56,12 +56,18 @@ def validate_data(cfg: DataConfig) -> list[tuple[str, str]]:
         elif not Path(cfg.root).is_dir():
             problems.append((USER_DATA_KEY, f"{cfg.root!r} is not a directory"))
     if not (0 < cfg.val_fraction < 1 and 0 < cfg.test_fraction < 1 and cfg.val_fraction + cfg.test_fraction < 1):
-        problems.append(("data.val_fraction", f"{cfg.val_fraction} and data.test_fraction ({cfg.test_fraction}) must "
-                                              "be in (0, 1) and sum to less than 1"))
+        problems.append(
+            (
+                "data.val_fraction",
+                f"{cfg.val_fraction} and data.test_fraction ({cfg.test_fraction}) must "
+                "be in (0, 1) and sum to less than 1",
+            )
+        )
     for key in ("batch_size", "image_size"):
         if getattr(cfg, key) < 1:
             problems.append((f"data.{key}", f"{getattr(cfg, key)} must be >= 1"))
     if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1] <= 1:
-        problems.append(("data.augment.scale", f"{list(cfg.augment.scale)} must be [low, high] with 0 < low <= high <= 1"))
+        problems.append(
+            ("data.augment.scale", f"{list(cfg.augment.scale)} must be [low, high] with 0 < low <= high <= 1")
+        )
     return problems
-

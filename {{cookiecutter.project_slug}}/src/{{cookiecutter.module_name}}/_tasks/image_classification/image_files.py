@@ -20,8 +20,10 @@ def class_folders(root: Path) -> list[str]:
         raise DataError(f"data.root: {root} is not a directory")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(classes) < 2:
-        raise DataError(f"data.root: {root} must hold one folder per class, at least two (found {classes or 'none'}); "
-                        "e.g. root/cat/1.jpg, root/dog/2.jpg")
+        raise DataError(
+            f"data.root: {root} must hold one folder per class, at least two (found {classes or 'none'}); "
+            "e.g. root/cat/1.jpg, root/dog/2.jpg"
+        )
     return classes
 
 
@@ -63,8 +65,11 @@ def scan(folder: Path, class_names: list[str], check: bool, skip_bad: bool) -> t
     if bad and not skip_bad:
         raise DataError(listing(bad, "unreadable image files", SKIP_HINT))
     if bad:
-        print(f"data: left out {len(bad)} unreadable image files under {folder} (data.skip_bad_images); "
-              f"the first: {bad[0]}", flush=True)
+        print(
+            f"data: left out {len(bad)} unreadable image files under {folder} (data.skip_bad_images); "
+            f"the first: {bad[0]}",
+            flush=True,
+        )
     return paths, labels
 
 

@@ -47,8 +47,11 @@ def train_tokenizer(
     else:
         tok = Tokenizer(models.BPE(unk_token="[UNK]", end_of_word_suffix="</w>"))
         trainer = trainers.BpeTrainer(
-            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIAL_TOKENS,
-            end_of_word_suffix="</w>", show_progress=False,
+            vocab_size=vocab_size,
+            min_frequency=min_frequency,
+            special_tokens=SPECIAL_TOKENS,
+            end_of_word_suffix="</w>",
+            show_progress=False,
         )
         tok.decoder = decoders.BPEDecoder(suffix="</w>")
     tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
@@ -79,14 +82,19 @@ class TextDataModule(SplitDataModule):
             self.class_names = list(CLASS_NAMES)
         else:
             texts, raw = text_files.read_labelled(
-                Path(cfg.path), cfg.source == TextSource.csv, cfg.text_column, cfg.label_column,
-                list(cfg.class_names) if cfg.class_names else None, cfg.skip_bad_rows,
+                Path(cfg.path),
+                cfg.source == TextSource.csv,
+                cfg.text_column,
+                cfg.label_column,
+                list(cfg.class_names) if cfg.class_names else None,
+                cfg.skip_bad_rows,
             )
             self.class_names = [str(c) for c in cfg.class_names] if cfg.class_names else sorted(set(raw))
             labels = [self.class_names.index(r) for r in raw]
         if len(self.class_names) < 2:
-            raise DataError(f"{cfg.path}: needs at least 2 classes in column {cfg.label_column!r}, found "
-                            f"{self.class_names}")
+            raise DataError(
+                f"{cfg.path}: needs at least 2 classes in column {cfg.label_column!r}, found {self.class_names}"
+            )
         self.num_classes = len(self.class_names)
         split = stratified_split(labels, cfg.val_fraction, cfg.test_fraction, cfg.split_seed)
         ids = dict(zip(("train", "val", "test"), split, strict=True))
@@ -138,14 +146,19 @@ class TextDataModule(SplitDataModule):
     def state_dict(self) -> dict[str, Any]:
         """Saved in every checkpoint: the tokenizer (the exact vocabulary), the class names and the
         preprocessing, so a checkpoint rebuilds and exports without the data."""
-        return {"tokenizer": self.tokenizer.to_str(), "class_names": list(self.class_names),
-                "preprocessing": self.preprocessing()}
+        return {
+            "tokenizer": self.tokenizer.to_str(),
+            "class_names": list(self.class_names),
+            "preprocessing": self.preprocessing(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("class_names")
         if saved is not None and list(saved) != self.class_names:
-            raise DataError(f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
-                             "resuming would mix up the labels (check data.path and data.label_column)")
+            raise DataError(
+                f"the checkpoint was trained on classes {saved}, but the data now has {self.class_names}: "
+                "resuming would mix up the labels (check data.path and data.label_column)"
+            )
         self.tokenizer = self._configure(Tokenizer.from_str(state["tokenizer"]))
 
     # -- what the model needs from the data ------------------------------------------------------------
@@ -172,7 +185,6 @@ class TextDataModule(SplitDataModule):
         ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)  # (B, T)
         mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.bool)  # (B, T)
         return ids, mask, torch.tensor(labels, dtype=torch.long)  # y: (B,)
-
 
     def render_samples(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> list[dict[str, Any]]:
         """Rows of (text as the model sees it, after tokenization, and label)."""

@@ -82,11 +82,21 @@ def validate_data(cfg: DataConfig) -> list[tuple[str, str]]:
     if cfg.tokenizer.kind == TokenizerKind.pretrained:
         folder = Path(cfg.tokenizer.pretrained_dir or "")
         if not (folder / "tokenizer.json").is_file():
-            problems.append(("data.tokenizer.pretrained_dir", f"{cfg.tokenizer.pretrained_dir!r} holds no "
-                             "tokenizer.json (save one with tokenizer.save_pretrained(dir))"))
+            problems.append(
+                (
+                    "data.tokenizer.pretrained_dir",
+                    f"{cfg.tokenizer.pretrained_dir!r} holds no "
+                    "tokenizer.json (save one with tokenizer.save_pretrained(dir))",
+                )
+            )
     if not (0 < cfg.val_fraction < 1 and 0 < cfg.test_fraction < 1 and cfg.val_fraction + cfg.test_fraction < 1):
-        problems.append(("data.val_fraction", f"{cfg.val_fraction} and data.test_fraction ({cfg.test_fraction}) must "
-                                              "be in (0, 1) and sum to less than 1"))
+        problems.append(
+            (
+                "data.val_fraction",
+                f"{cfg.val_fraction} and data.test_fraction ({cfg.test_fraction}) must "
+                "be in (0, 1) and sum to less than 1",
+            )
+        )
     if cfg.max_length < 4:
         problems.append(("data.max_length", f"{cfg.max_length} must be >= 4 (it counts [CLS] and [SEP])"))
     if cfg.batch_size < 1:
@@ -94,4 +104,3 @@ def validate_data(cfg: DataConfig) -> list[tuple[str, str]]:
     if cfg.class_names is not None and len(set(cfg.class_names)) < 2:
         problems.append(("data.class_names", f"{list(cfg.class_names)} must name at least 2 distinct classes"))
     return problems
-

@@ -11,8 +11,20 @@ from __future__ import annotations
 
 import random
 
-ASPECTS = ("the food", "the service", "the movie", "the plot", "the acting", "the music", "the room",
-           "the staff", "the price", "the screen", "the battery", "the story")
+ASPECTS = (
+    "the food",
+    "the service",
+    "the movie",
+    "the plot",
+    "the acting",
+    "the music",
+    "the room",
+    "the staff",
+    "the price",
+    "the screen",
+    "the battery",
+    "the story",
+)
 POSITIVE = ("good", "great", "excellent", "wonderful", "pleasant", "superb", "fine", "lovely")
 NEGATIVE = ("bad", "awful", "terrible", "poor", "dull", "horrible", "boring", "mediocre")
 INTENSIFIERS = ("", "really ", "very ", "quite ", "truly ")

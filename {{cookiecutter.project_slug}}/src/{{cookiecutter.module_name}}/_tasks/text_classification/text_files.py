@@ -67,17 +67,22 @@ def read_labelled(
             columns = ", ".join(map(str, row)) or "none"
             problems.append(f"{path}:{n}: no {' or '.join(repr(c) for c in missing)} (columns: {columns})")
         elif allowed is not None and str(row[label_column]) not in allowed:
-            problems.append(f"{path}:{n}: label {str(row[label_column])!r} is not one of data.class_names "
-                            f"{sorted(allowed)}")
+            problems.append(
+                f"{path}:{n}: label {str(row[label_column])!r} is not one of data.class_names {sorted(allowed)}"
+            )
         else:
             texts.append(str(row[text_column]))
             labels.append(str(row[label_column]))
     if problems and not skip_bad:
         raise DataError(listing(problems, f"bad rows in {path}", SKIP_HINT))
     if problems:
-        print(f"data: left out {len(problems)} bad rows of {path} (data.skip_bad_rows); the first: {problems[0]}",
-              flush=True)
+        print(
+            f"data: left out {len(problems)} bad rows of {path} (data.skip_bad_rows); the first: {problems[0]}",
+            flush=True,
+        )
     if not texts:
-        raise DataError(f"{path}: no usable rows (columns {text_column!r} and {label_column!r} are needed; "
-                        "rename them with data.text_column / data.label_column)")
+        raise DataError(
+            f"{path}: no usable rows (columns {text_column!r} and {label_column!r} are needed; "
+            "rename them with data.text_column / data.label_column)"
+        )
     return texts, labels
