@@ -1,5 +1,5 @@
 """Render-only bakes over the template's options: which files exist, that nothing is left unrendered, that
-every Python, YAML and TOML file parses, that the dependencies follow the answers, and that ruff is clean.
+every Python, YAML, TOML and JSON file parses, that the dependencies follow the answers, and that ruff is clean.
 
 By default every combination is baked: the full product task x logger x license x github_actions x
 labblocks_source x python_version, 576 bakes (about 3 minutes on 2 cores). For a quick run,
@@ -11,7 +11,9 @@ value still appears several times and in varied pairs).
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -31,6 +33,7 @@ from _helpers import (
     TEMPLATE,
     bake,
     choices,
+    head_commit,
     load_toml,
     relative_files,
     task_implemented,
@@ -166,6 +169,8 @@ def test_nothing_left_unrendered(baked: Callable[[Combo], Path], combo: Combo) -
         assert "{" not in rel and "cookiecutter" not in rel, rel
         if path.is_file():
             lines = unrendered_lines(path.read_text(encoding="utf-8"))
+            if rel == ".cruft.json":  # the answers record names cookiecutter's extensions; Jinja must be gone
+                lines = [line for line in lines if re.search(r"\{\{|\{%|\{#", line)]
             if lines:
                 leftovers[rel] = lines
     assert not leftovers
@@ -177,7 +182,7 @@ def test_nothing_left_unrendered(baked: Callable[[Combo], Path], combo: Combo) -
 @pytest.mark.parametrize("combo", PARAMS)
 def test_every_python_yaml_and_toml_file_parses(baked: Callable[[Combo], Path], combo: Combo) -> None:
     project = baked(combo)
-    counts = {".py": 0, ".yaml": 0, ".toml": 0}
+    counts = {".py": 0, ".yaml": 0, ".toml": 0, ".json": 0}
     for path in sorted(project.rglob("*")):
         if not path.is_file():
             continue
@@ -191,7 +196,10 @@ def test_every_python_yaml_and_toml_file_parses(baked: Callable[[Combo], Path], 
         elif path.suffix == ".toml":
             tomllib.loads(text)
             counts[".toml"] += 1
-    assert counts[".py"] >= 15 and counts[".yaml"] >= 6 and counts[".toml"] == 1, counts
+        elif path.suffix == ".json":
+            json.loads(text)
+            counts[".json"] += 1
+    assert counts[".py"] >= 15 and counts[".yaml"] >= 6 and counts[".toml"] == 1 and counts[".json"] == 1, counts
 
 
 @pytest.mark.parametrize("combo", PARAMS)
@@ -213,7 +221,7 @@ def test_pyproject_follows_the_answers(baked: Callable[[Combo], Path], combo: Co
     assert {"lightning", TASK_EXTRA[combo.task]} <= labblocks.extras
     sources = pyproject["tool"].get("uv", {}).get("sources", {})
     if combo.source == "git":
-        assert labblocks.url == f"git+{REPO.as_uri()}@labblocks-v{VERSION}#subdirectory=registry"
+        assert labblocks.url == f"git+{REPO.as_uri()}@{head_commit()}#subdirectory=registry"
         assert not str(labblocks.specifier) and "labblocks" not in sources
     elif combo.source == "path":
         assert labblocks.url == REGISTRY.as_uri()
@@ -279,7 +287,7 @@ def test_auto_git_url_from_a_local_template(tmp_path: Path, monkeypatch: pytest.
     project = bake(tmp_path / "out", template=template, labblocks_source="git", labblocks_git_url="auto")
     deps = [Requirement(d) for d in load_toml(project / "pyproject.toml")["project"]["dependencies"]]
     (labblocks,) = [d for d in deps if d.name == "labblocks"]
-    assert labblocks.url == f"git+{REPO.as_uri()}@labblocks-v{VERSION}#subdirectory=registry"
+    assert labblocks.url == f"git+{REPO.as_uri()}@{head_commit()}#subdirectory=registry"
 
 
 @pytest.mark.parametrize(
@@ -297,4 +305,4 @@ def test_explicit_git_url(tmp_path: Path, url: str, expected: str) -> None:
     project = bake(tmp_path, labblocks_source="git", labblocks_git_url=url)
     deps = [Requirement(d) for d in load_toml(project / "pyproject.toml")["project"]["dependencies"]]
     (labblocks,) = [d for d in deps if d.name == "labblocks"]
-    assert labblocks.url == f"{expected}@labblocks-v{VERSION}#subdirectory=registry"
+    assert labblocks.url == f"{expected}@{head_commit()}#subdirectory=registry"
