@@ -184,6 +184,16 @@ def pytest_summary(stdout: str) -> str:
     pytest.fail(f"no pytest summary line in the output:\n{stdout[-3000:]}")
 
 
+def uv_env() -> dict[str, str]:
+    """The environment for uv and the baked project: the caller's (UV_CACHE_DIR included), minus whatever would
+    point uv at another environment or interpreter; W&B disabled."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "CONDA_PREFIX",
+                        "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "UV_COMPILE_BYTECODE")}  # a make of its own; uv defaults
+    env["WANDB_MODE"] = "disabled"
+    return env
+
+
 def find_uv() -> str:
     """uv on PATH, or the one installed next to this Python."""
     uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))

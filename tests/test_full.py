@@ -8,7 +8,6 @@ the same environment. Minutes.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from _helpers import (
     run,
     run_cli,
     task_marks,
+    uv_env,
 )
 from packaging.requirements import Requirement
 
@@ -56,16 +56,6 @@ def announce(request: pytest.FixtureRequest, message: str) -> None:
         return
     with capture.global_and_fixture_disabled():
         print(message, flush=True)
-
-
-def uv_env() -> dict[str, str]:
-    """The environment for uv and the baked project: the caller's (UV_CACHE_DIR included), minus whatever would
-    point uv at another environment or interpreter; W&B disabled."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "CONDA_PREFIX",
-                        "MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # `make test` here runs a make of its own
-    env["WANDB_MODE"] = "disabled"
-    return env
 
 
 def bake_and_commit(out: Path, template: str, **answers: object) -> Path:

@@ -141,3 +141,20 @@ def test_render_over_a_project_keeps_what_the_template_did_not_write(tmp_path: P
     assert "edited: true" not in (project / "configs" / "default.yaml").read_text(encoding="utf-8")
     assert not list(project.rglob("_tasks"))
     assert project.name == DEFAULT_SLUG
+
+
+def test_uncommitted_registry_edits_are_not_pinned_and_said_so(tmp_path: Path) -> None:
+    """A bake from a working tree pins its HEAD; edits under registry/ that are not committed are not in the
+    pin, and the bake says so and how to use them (labblocks_source=path)."""
+    template = clone_checkout(tmp_path / "template")
+    changelog = template / "registry" / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text(encoding="utf-8") + "\n- an uncommitted change\n", encoding="utf-8")
+    proc = run_cli(tmp_path / "out", template=template)
+    assert proc.returncode == 0, output(proc)[-3000:]
+    text = output(proc)
+    commit = head_commit(template)
+    assert f"labblocks: pinned to {template.as_uri()} at {commit[:12]}" in text
+    assert "WARNING: the template folder has uncommitted changes under registry/" in text
+    assert f"labblocks_source=path labblocks_path={template / 'registry'}" in text
+    deps = load_toml(tmp_path / "out" / DEFAULT_SLUG / "pyproject.toml")["project"]["dependencies"]
+    assert any(f"@{commit}#subdirectory=registry" in d for d in deps)
