@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .PHONY: help demo test test-fast test-all-options lint bench catalog clean
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
-# pytest-xdist processes for `make test`; the full bakes stay on one of them (--dist loadgroup)
+# pytest-xdist processes for `make test`; the full bakes stay on one of them (--dist loadfile)
 WORKERS ?= 2
 DEMO_DIR ?= $(CURDIR)/.scratch/demo
 DEMO_ARGS ?=
@@ -28,10 +28,10 @@ demo: .venv/.synced  ## bake a project with default answers, install it, train i
 	@echo "The baked project is in $(DEMO_DIR)/digits-lab (its README.md is the first hour)."
 
 test: .venv/.synced  ## every test: labblocks, template renders, hooks, property tests, full bakes
-	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadgroup
+	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadfile
 
 test-fast: .venv/.synced  ## quick: no full bake-install-run tests
-	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadgroup -m "not slow"
+	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadfile -m "not slow"
 
 test-all-options: .venv/.synced  ## the render tests over all 576 option combinations, not only every pair (minutes)
 	RENDER_FULL_PRODUCT=1 WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) tests/test_render.py
@@ -42,6 +42,7 @@ lint: .venv/.synced  ## ruff over labblocks, hooks, tests and benchmarks
 bench: .venv/.synced  ## benchmarks (minutes; numbers are ratios against baselines measured in the same run)
 	$(UV) run python benchmarks/bench_labblocks.py
 	$(UV) run python benchmarks/bench_template.py
+	$(UV) run python benchmarks/bench_feedback.py
 
 catalog: .venv/.synced  ## regenerate labblocks' manifest and registry/CATALOG.md after changing blocks
 	$(UV) run labblocks manifest --write && $(UV) run labblocks catalog

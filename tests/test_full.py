@@ -1,8 +1,8 @@
 """Full bakes, the way a user gets a project: the real cookiecutter CLI with every default answer, from a git
 URL of a clone of this checkout (`git+file://...`, like `cookiecutter gh:<org>/<repo>`), installed with the
 baked project's own `make install` (uv sync; labblocks pinned to the clone's commit) and tested with its own
-`make test`. The other loggers and tasks, and a project after `cruft update`, are installed next to it into
-the same environment. Minutes.
+`make test`; then a project baked from an older commit takes a template change with `cruft update` and is
+installed next to it. The other task and loggers are in test_full_variants.py. Minutes.
 """
 
 from __future__ import annotations
@@ -11,60 +11,29 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _full import Installed, announce, bake_and_commit, install_next_to, labblocks_requirement, make_install
 from _helpers import (
     CONTEXT,
     DEFAULT_SLUG,
     GIT,
     choices,
-    cli_args,
     clone_checkout,
     find_uv,
-    git_init_commit,
     head_commit,
     load_toml,
     output,
     pytest_summary,
     run,
-    run_cli,
-    task_marks,
-    uv_env,
 )
-from packaging.requirements import Requirement
 
-# One xdist worker runs this module: its tests share one installed environment.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("full")]
+# The tests share one installed environment (a module fixture), so `make test` runs pytest-xdist with
+# --dist loadfile (xdist 3.8's loadgroup does not group under pytest 9, which ignores the node ids it edits).
+pytestmark = pytest.mark.slow
 
 DEFAULT_LOGGER = choices("logger")[0]
-
-
-@dataclass
-class Installed:
-    project: Path
-    python: Path
-    env: dict[str, str]
-
-
-def announce(request: pytest.FixtureRequest, message: str) -> None:
-    """Print a line to the terminal even while pytest captures output (timings are worth seeing on success)."""
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if capture is None:
-        print(message)
-        return
-    with capture.global_and_fixture_disabled():
-        print(message, flush=True)
-
-
-def bake_and_commit(out: Path, template: str, **answers: object) -> Path:
-    """Bake with the real CLI, then make the project a git repository with one commit (train records it)."""
-    proc = run_cli(out, *cli_args(answers), template=template, timeout=300)
-    assert proc.returncode == 0, output(proc)[-3000:]
-    (project,) = [p for p in out.iterdir() if p.is_dir()]
-    git_init_commit(project)
-    return project
 
 
 @pytest.fixture(scope="module")
@@ -78,19 +47,7 @@ def default_install(template_clone: Path, tmp_path_factory: pytest.TempPathFacto
                     request: pytest.FixtureRequest) -> Installed:
     """The bake with every default answer from `git+file://<clone>`, installed once by its `make install`."""
     project = bake_and_commit(tmp_path_factory.mktemp("full-default"), f"git+{template_clone.as_uri()}")
-    env = uv_env()
-    start = time.perf_counter()
-    run(["make", "install", f"UV={find_uv()}"], cwd=project, env=env)
-    announce(request, f"\n[test_full] default bake: make install (uv sync) took {time.perf_counter() - start:.0f} s")
-    python = project / ".venv" / "bin" / "python"
-    assert python.is_file()
-    return Installed(project, python, env)
-
-
-def labblocks_requirement(project: Path) -> Requirement:
-    deps = [Requirement(d) for d in load_toml(project / "pyproject.toml")["project"]["dependencies"]]
-    (labblocks,) = [d for d in deps if d.name == "labblocks"]
-    return labblocks
+    return make_install(project, request, "test_full: default bake")
 
 
 def test_default_bake_passes_its_own_test_suite(
@@ -109,54 +66,6 @@ def test_default_bake_passes_its_own_test_suite(
     start = time.perf_counter()
     proc = run(["make", "test", f"UV={find_uv()}"], cwd=project, env=default_install.env)  # as its README says
     announce(request, f"[test_full] default bake: make test took {time.perf_counter() - start:.0f} s")
-    summary = pytest_summary(proc.stdout)
-    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
-
-
-def install_next_to_default(default_install: Installed, project: Path, *options: str) -> float:
-    """Install a bake into the default bake's environment (faster than its own `uv sync`: torch and the rest
-    are already there, labblocks from the same pin); returns the seconds it took. Bakes get distinct names, so
-    packages do not collide."""
-    start = time.perf_counter()
-    run([find_uv(), "pip", "install", "--python", default_install.python, *options, "-e", project],
-        cwd=project, env=default_install.env)
-    return time.perf_counter() - start
-
-
-@pytest.mark.parametrize("logger", [lg for lg in choices("logger") if lg != DEFAULT_LOGGER])
-def test_other_logger_trains_end_to_end(
-    default_install: Installed, template_clone: Path, tmp_path: Path, request: pytest.FixtureRequest, logger: str
-) -> None:
-    """Each other logger, installed next to the default bake, runs its end-to-end train test."""
-    project = bake_and_commit(tmp_path / "out", f"git+{template_clone.as_uri()}", project_name=f"Digits Lab {logger}",
-                              logger=logger)
-    module = project.name.replace("-", "_")
-    install = install_next_to_default(default_install, project)
-    code = f"import {module}.config as c; print(c.load_config().logger.kind.value)"
-    check = run([default_install.python, "-c", code], cwd=project, env=default_install.env)
-    assert check.stdout.strip() == logger
-    start = time.perf_counter()
-    proc = run([default_install.python, "-m", "pytest", "-q", "tests/test_train_e2e.py"], cwd=project,
-               env=default_install.env)
-    took = time.perf_counter() - start
-    announce(request, f"[test_full] {logger} bake: uv pip install {install:.0f} s, e2e test {took:.0f} s")
-    assert pytest_summary(proc.stdout).startswith("1 passed"), proc.stdout[-2000:]
-
-
-@pytest.mark.parametrize(
-    "task", [pytest.param(t, marks=task_marks(t)) for t in choices("task") if t != choices("task")[0]]
-)
-def test_other_task_passes_its_own_test_suite(
-    default_install: Installed, template_clone: Path, tmp_path: Path, request: pytest.FixtureRequest, task: str
-) -> None:
-    """Each other task, installed next to the default bake (its extra dependencies added), passes its suite."""
-    project = bake_and_commit(tmp_path / "out", f"git+{template_clone.as_uri()}",
-                              project_name=f"{task.split('_')[0]} lab", task=task)
-    install = install_next_to_default(default_install, project)
-    start = time.perf_counter()
-    proc = run([default_install.python, "-m", "pytest", "-q", "-n", "2"], cwd=project, env=default_install.env)
-    took = time.perf_counter() - start
-    announce(request, f"[test_full] {task} bake: uv pip install {install:.0f} s, pytest {took:.0f} s")
     summary = pytest_summary(proc.stdout)
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
 
@@ -228,8 +137,9 @@ def test_cruft_update_brings_template_changes(
     assert labblocks_requirement(project).url == f"git+{template.as_uri()}@{new_commit}#subdirectory=registry"
     assert not (project / "configs" / "_tasks").exists()
 
-    install = install_next_to_default(default_install, project, "--no-deps")
+    install = install_next_to(default_install, project, "--no-deps")
     tests = run([default_install.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_config.py"],
                 cwd=project, env=default_install.env)
-    announce(request, f"[test_full] cruft update {took:.0f} s, install {install:.0f} s: {pytest_summary(tests.stdout)}")
-    assert " passed" in pytest_summary(tests.stdout) and "failed" not in pytest_summary(tests.stdout)
+    summary = pytest_summary(tests.stdout)
+    announce(request, f"[test_full] cruft update {took:.0f} s, install {install:.0f} s: {summary}")
+    assert " passed" in summary and "failed" not in summary
