@@ -8,8 +8,9 @@ Makefile, every option combination rendered) and the working tree (see tests/_he
 bakes a project (the new design with every default answer from a git URL of its clone; the baseline, whose
 default pin does not install, with labblocks_source=path) and reports, with ratios new / baseline:
 
-- `uv sync` with a warm cache (median of 3; the .venv removed before each), and for the baseline's bake also
-  without its `[tool.uv]` settings (the issue's target: within 1.5x of the same without our settings);
+- `uv sync` with a warm cache (median of --repeat runs, default 3; the .venv removed before each), and for
+  the baseline's bake also without its `[tool.uv]` settings (the target: within 1.5x of the same without
+  our settings);
 - a no-op `uv run python -c pass` (median of 7), and `uv run --no-sync`, which the new Makefile uses;
 - the generated suite, `make test` of the bake;
 - the template suite, `make test` of each clone (minutes each; --skip-template-suite leaves it out).
@@ -69,11 +70,11 @@ def summary(stdout: str) -> str:
     return next((line.strip("= ") for line in reversed(stdout.splitlines()) if re.search(r"\d+ passed", line)), "?")
 
 
-def measure_bake(project: Path, uv: str, label: str) -> dict[str, float]:
+def measure_bake(project: Path, uv: str, label: str, repeat: int) -> dict[str, float]:
     """uv sync (warm), no-op uv run, and the generated suite of one bake."""
     sh([uv, "sync", "--quiet"], cwd=project)  # fills the cache and the venv once
     result = {
-        "sync": timed([uv, "sync", "--quiet"], project, repeat=3, before=["rm", "-rf", ".venv"]),
+        "sync": timed([uv, "sync", "--quiet"], project, repeat=repeat, before=["rm", "-rf", ".venv"]),
         "run": timed([uv, "run", "python", "-c", "pass"], project, repeat=7),
         "run-no-sync": timed([uv, "run", "--no-sync", "python", "-c", "pass"], project, repeat=7),
     }
@@ -109,6 +110,7 @@ def main() -> None:
     parser.add_argument("--baseline", default="578f866", help="the previous design's commit")
     parser.add_argument("--skip-template-suite", action="store_true", help="leave out the template suites (minutes)")
     parser.add_argument("--workdir", default=str(REPO / ".scratch" / "bench-feedback"))
+    parser.add_argument("--repeat", type=int, default=3, help="uv sync runs per bake (the median is reported)")
     args = parser.parse_args()
     work = Path(args.workdir)
     shutil.rmtree(work, ignore_errors=True)
@@ -123,12 +125,12 @@ def main() -> None:
 
     old_bake = bake(str(old), work / "baseline" / "bake", "labblocks_source=path", f"labblocks_path={old / 'registry'}")
     new_bake = bake(f"git+{new.as_uri()}", work / "new" / "bake")  # every default answer
-    base = measure_bake(old_bake, uv, "baseline")
+    base = measure_bake(old_bake, uv, "baseline", args.repeat)
     plain = without_uv_settings(old_bake)
     sh([uv, "sync", "--quiet"], cwd=plain)
-    plain_sync = timed([uv, "sync", "--quiet"], plain, repeat=3, before=["rm", "-rf", ".venv"])
+    plain_sync = timed([uv, "sync", "--quiet"], plain, repeat=args.repeat, before=["rm", "-rf", ".venv"])
     plain_run = timed([uv, "run", "python", "-c", "pass"], plain, repeat=7)
-    now = measure_bake(new_bake, uv, "new")
+    now = measure_bake(new_bake, uv, "new", args.repeat)
     ROWS.extend([
         ("uv sync of a bake, warm cache", base["sync"], now["sync"]),
         ("no-op `uv run python -c pass`", base["run"], now["run"]),

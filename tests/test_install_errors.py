@@ -1,6 +1,7 @@
-"""When labblocks cannot be installed, the baked project's `make install` says which bake answer to change and
-how, after uv's own error: a git URL that cannot be reached, a repository without the pinned commit, an index
-that cannot be reached. Each runs the real `uv sync`, which fails within seconds."""
+"""The baked project's `make install` with each labblocks source: when labblocks cannot be installed, it says
+which bake answer to change and how, after uv's own error (a git URL that cannot be reached, a repository
+without the pinned commit, an index that cannot be reached); a path source installs the folder. Each runs
+the real `uv sync`, which fails or finishes within seconds with a warm cache."""
 
 from __future__ import annotations
 
@@ -63,3 +64,15 @@ def test_unreachable_index(tmp_path: Path, index: str) -> None:
     proc = bake_and_install(tmp_path, REPO, "labblocks_source=index", f"labblocks_index_url={index}")
     assert_explained(proc, f"is looked for on {index}", "labblocks_source=index, labblocks_version and "
                      "labblocks_index_url", "--variables-to-update '{\"labblocks_index_url\"")
+
+
+def test_path_source_installs_the_folder_editable(tmp_path: Path) -> None:
+    """Control for the failures above, and the source `make demo` uses: labblocks_source=path installs the
+    given registry/ folder, editable."""
+    proc = bake_and_install(tmp_path, REPO, "labblocks_source=path", f"labblocks_path={REPO / 'registry'}")
+    assert proc.returncode == 0, output(proc)[-3000:]
+    project = tmp_path / "out" / "digits-lab"
+    where = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c",
+                            "import labblocks, pathlib; print(pathlib.Path(labblocks.__file__).resolve())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert where == str(REPO / "registry" / "src" / "labblocks" / "__init__.py")
