@@ -5,6 +5,8 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 # pytest-xdist processes for `make test`; the full bakes stay on one of them (--dist loadfile)
 WORKERS ?= 2
+# extra pytest arguments for the test targets, e.g. make test PYTEST_ARGS="-k render --durations=20"
+PYTEST_ARGS ?=
 DEMO_DIR ?= $(CURDIR)/.scratch/demo
 DEMO_ARGS ?=
 
@@ -28,10 +30,10 @@ demo: .venv/.synced  ## bake a project with default answers, install it, train i
 	@echo "The baked project is in $(DEMO_DIR)/digits-lab (its README.md is the first hour)."
 
 test: .venv/.synced  ## every test: labblocks, template renders, hooks, property tests, full bakes
-	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadfile
+	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: .venv/.synced  ## quick: no full bake-install-run tests
-	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadfile -m "not slow"
+	WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 test-all-options: .venv/.synced  ## the render tests over all 576 option combinations, not only every pair (minutes)
 	RENDER_FULL_PRODUCT=1 WANDB_MODE=disabled $(UV) run --no-sync pytest -q -n $(WORKERS) tests/test_render.py
