@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .PHONY: help demo test test-fast test-all-options lint bench catalog clean
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
-# pytest-xdist processes for `make test`; the full bakes stay on one of them (--dist loadfile)
+# pytest-xdist processes for `make test`; --dist loadfile keeps each test file on one worker (its installed bakes are made once)
 WORKERS ?= 2
 # extra pytest arguments for the test targets, e.g. make test PYTEST_ARGS="-k render --durations=20"
 PYTEST_ARGS ?=
