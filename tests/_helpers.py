@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import re
@@ -32,6 +33,9 @@ TASK_PARENTS = ("src/" + MODULE_DIR, "tests", "configs")
 # Answers that make every bake self-contained: labblocks from this checkout when the source is `path`.
 PATH_SOURCE = {"labblocks_source": "path", "labblocks_path": str(REGISTRY)}
 SUBPROCESS_TIMEOUT = 900
+# git without the user's identity or signing settings, for commits the tests make.
+GIT = ["git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.org", "-c", "init.defaultBranch=main",
+       "-c", "commit.gpgsign=false"]
 
 
 def choices(key: str) -> list[str]:
@@ -81,13 +85,54 @@ def run_cli(
     cwd: Path | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real cookiecutter CLI (`python -m cookiecutter`) in a subprocess, capturing its output."""
+    """Run the real cookiecutter CLI (`python -m cookiecutter`) in a subprocess, capturing its output. It runs in
+    the output folder unless told otherwise: `python -m` puts the working directory first on sys.path, and in
+    this checkout that would import its local_extensions.py instead of the baked template's."""
     output_dir.mkdir(parents=True, exist_ok=True)
+    cwd = cwd or output_dir
     cmd = [sys.executable, "-m", "cookiecutter", *(["--no-input"] if no_input else []), "-o", str(output_dir),
            str(template), *args]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", "NO_COLOR": "1"}
     return subprocess.run(cmd, input=stdin if stdin is not None else "", capture_output=True, text=True,
                           encoding="utf-8", errors="replace", cwd=cwd, env=env, timeout=timeout)
+
+
+def output(proc: subprocess.CompletedProcess[str]) -> str:
+    """stdout and stderr of a finished command, together (cookiecutter's CLI prints refusals to stdout)."""
+    return proc.stdout + proc.stderr
+
+
+def head_commit(repo: Path = REPO) -> str:
+    """The commit checked out in a git working tree."""
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def clone_checkout(dest: Path) -> Path:
+    """A git clone of this repository at `dest`: its committed state and, when the checkout has uncommitted
+    edits (tracked or new, not ignored), one more commit holding them, so a developer tests what they see
+    (on CI's clean clone there is none). Returns dest."""
+    subprocess.run(["git", "clone", "-q", str(REPO), str(dest)], check=True, capture_output=True, timeout=300)
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=True).stdout
+    for rel in sorted(set(filter(None, listed.split("\0")))):
+        src, dst = REPO / rel, dest / rel
+        if not src.exists():
+            dst.unlink(missing_ok=True)
+        elif not dst.exists() or not filecmp.cmp(src, dst, shallow=False):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    subprocess.run([*GIT, "-C", str(dest), "add", "-A"], check=True, capture_output=True)
+    if subprocess.run(["git", "-C", str(dest), "diff", "--cached", "--quiet"]).returncode:
+        subprocess.run([*GIT, "-C", str(dest), "commit", "-q", "-m", "uncommitted edits of the checkout"],
+                       check=True, capture_output=True)
+    return dest
+
+
+def git_init_commit(project: Path, message: str = "baked") -> None:
+    """Make `project` a git repository with everything committed."""
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", message]):
+        subprocess.run([*GIT, *args], cwd=project, check=True, capture_output=True)
 
 
 def iter_files(root: Path) -> Iterator[Path]:
@@ -124,9 +169,9 @@ def unrendered_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if UNRENDERED.search(GITHUB_EXPRESSION.sub("", line))]
 
 
-def hook_errors(stderr: str) -> dict[str, tuple[str, str]]:
-    """The pre-gen hook's `Invalid answer for "<prompt>" (<key>): <why>` lines, by key."""
-    found = re.findall(r'^Invalid answer for "([^"\n]+)" \((\w+)\): (.+)$', stderr, flags=re.MULTILINE)
+def hook_errors(text: str) -> dict[str, tuple[str, str]]:
+    """The answer checks' `Invalid answer for "<prompt>" (<key>): <why>` lines, by key."""
+    found = re.findall(r'^Invalid answer for "([^"\n]+)" \((\w+)\): (.+)$', text, flags=re.MULTILINE)
     return {key: (label, why) for label, key, why in found}
 
 
@@ -137,6 +182,16 @@ def pytest_summary(stdout: str) -> str:
         if re.search(r"\b\d+ (passed|failed|errors?|skipped|deselected)\b.* in [\d.]+s", line):
             return line.strip("= ")
     pytest.fail(f"no pytest summary line in the output:\n{stdout[-3000:]}")
+
+
+def uv_env() -> dict[str, str]:
+    """The environment for uv and the baked project: the caller's (UV_CACHE_DIR included), minus whatever would
+    point uv at another environment or interpreter; W&B disabled."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "CONDA_PREFIX",
+                        "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "UV_COMPILE_BYTECODE")}  # a make of its own; uv defaults
+    env["WANDB_MODE"] = "disabled"
+    return env
 
 
 def find_uv() -> str:

@@ -1,90 +1,68 @@
-"""Full bakes: bake with the real CLI, install with the generated project's own command (`uv sync`), run its
-test suite. Minutes; labblocks comes from this checkout (labblocks_source=path)."""
+"""Full bakes, the way a user gets a project: the real cookiecutter CLI with every default answer, from a git
+URL of a clone of this checkout (`git+file://...`, like `cookiecutter gh:<org>/<repo>`), installed with the
+baked project's own `make install` (uv sync; labblocks pinned to the clone's commit) and tested with its own
+`make test`; then a project baked from an older commit takes a template change with `cruft update` and is
+installed next to it. The other task and loggers are in test_full_variants.py. Minutes.
+"""
 
 from __future__ import annotations
 
-import os
+import json
+import subprocess
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _full import Installed, announce, bake_and_commit, install_next_to, labblocks_requirement, make_install
 from _helpers import (
     CONTEXT,
     DEFAULT_SLUG,
-    PATH_SOURCE,
+    GIT,
     choices,
-    cli_args,
+    clone_checkout,
     find_uv,
+    head_commit,
     load_toml,
+    output,
     pytest_summary,
     run,
-    run_cli,
-    task_marks,
 )
 
+# The tests share one installed environment (a module fixture), so `make test` runs pytest-xdist with
+# --dist loadfile (xdist 3.8's loadgroup does not group under pytest 9, which ignores the node ids it edits).
 pytestmark = pytest.mark.slow
 
 DEFAULT_LOGGER = choices("logger")[0]
 
 
-@dataclass
-class Installed:
-    project: Path
-    python: Path
-    env: dict[str, str]
-
-
-def announce(request: pytest.FixtureRequest, message: str) -> None:
-    """Print a line to the terminal even while pytest captures output (timings are worth seeing on success)."""
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if capture is None:
-        print(message)
-        return
-    with capture.global_and_fixture_disabled():
-        print(message, flush=True)
-
-
-def uv_env() -> dict[str, str]:
-    """The environment for uv and the baked project: the caller's (UV_CACHE_DIR included), minus whatever would
-    point uv at another environment or interpreter; W&B disabled."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "CONDA_PREFIX",
-                        "MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # `make test` here runs a make of its own
-    env["WANDB_MODE"] = "disabled"
-    return env
-
-
-def bake_and_commit(out: Path, **answers: object) -> Path:
-    """Bake with the real CLI, then make the project a git repository with one commit (train records it)."""
-    proc = run_cli(out, *cli_args({**PATH_SOURCE, **answers}), timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (project,) = [p for p in out.iterdir() if p.is_dir()]
-    git = ["git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.org",
-           "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
-    run([*git, "init", "-q"], cwd=project)
-    run([*git, "add", "-A"], cwd=project)
-    run([*git, "commit", "-q", "-m", "baked"], cwd=project)
-    return project
+@pytest.fixture(scope="module")
+def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git clone of this checkout (see clone_checkout), the template every bake of this module comes from."""
+    return clone_checkout(tmp_path_factory.mktemp("template") / "research-template")
 
 
 @pytest.fixture(scope="module")
-def default_install(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Installed:
-    """The default bake, installed once with `uv sync` into its own .venv."""
-    project = bake_and_commit(tmp_path_factory.mktemp("full-default"))
-    env = uv_env()
-    start = time.perf_counter()
-    run([find_uv(), "sync"], cwd=project, env=env)
-    announce(request, f"\n[test_full] default bake: uv sync took {time.perf_counter() - start:.0f} s")
-    python = project / ".venv" / "bin" / "python"
-    assert python.is_file()
-    return Installed(project, python, env)
+def default_install(template_clone: Path, tmp_path_factory: pytest.TempPathFactory,
+                    request: pytest.FixtureRequest) -> Installed:
+    """The bake with every default answer from `git+file://<clone>`, installed once by its `make install`."""
+    project = bake_and_commit(tmp_path_factory.mktemp("full-default"), f"git+{template_clone.as_uri()}")
+    return make_install(project, request, "test_full: default bake")
 
 
-def test_default_bake_passes_its_own_test_suite(default_install: Installed, request: pytest.FixtureRequest) -> None:
+def test_default_bake_passes_its_own_test_suite(
+    default_install: Installed, template_clone: Path, request: pytest.FixtureRequest
+) -> None:
+    """All default answers: labblocks is pinned to the clone's commit, the project records where it came from
+    (.cruft.json), installs, and passes its own suite."""
     project = default_install.project
     assert load_toml(project / "pyproject.toml")["project"]["name"] == DEFAULT_SLUG
     assert CONTEXT["logger"][0] == DEFAULT_LOGGER
+    commit = head_commit(template_clone)
+    assert labblocks_requirement(project).url == f"git+{template_clone.as_uri()}@{commit}#subdirectory=registry"
+    record = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert (record["template"], record["commit"]) == (template_clone.as_uri(), commit)
+    assert record["context"]["cookiecutter"]["labblocks_source"] == "git"
     start = time.perf_counter()
     proc = run(["make", "test", f"UV={find_uv()}"], cwd=project, env=default_install.env)  # as its README says
     announce(request, f"[test_full] default bake: make test took {time.perf_counter() - start:.0f} s")
@@ -92,46 +70,76 @@ def test_default_bake_passes_its_own_test_suite(default_install: Installed, requ
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
 
 
-def install_next_to_default(default_install: Installed, project: Path) -> float:
-    """Install a bake into the default bake's environment (faster than its own `uv sync`: torch and the rest
-    are already there); returns the seconds it took. Bakes get distinct names, so packages do not collide."""
-    start = time.perf_counter()
-    run([find_uv(), "pip", "install", "--python", default_install.python, "-e", project],
-        cwd=project, env=default_install.env)
-    return time.perf_counter() - start
+def change_template(template: Path) -> None:
+    """Commit a template change: a line in a task config (a file the post-generation hook moves into place), a new
+    README title line, and a new file rendered with a new filter from local_extensions.py (under `cruft update`
+    the old commit's module is already imported when the new commit renders)."""
+    slug_dir = template / "{{cookiecutter.project_slug}}"
+    config = slug_dir / "configs" / "_tasks" / "image_classification" / "default.yaml"
+    config.write_text("# tuned by the template's maintainers\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    readme = slug_dir / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("# {{ cookiecutter.project_name }}\n")
+    readme.write_text(text.replace("# {{ cookiecutter.project_name }}\n",
+                                   "# {{ cookiecutter.project_name }} (baked from the research template)\n", 1),
+                      encoding="utf-8")
+    extensions = template / "local_extensions.py"
+    source = extensions.read_text(encoding="utf-8")
+    assert "\nFILTERS = {" in source
+    extensions.write_text(source.replace("\nFILTERS = {", '\ndef shout(value: object) -> str:\n'
+                                         '    return str(value).upper()\n\n\nFILTERS = {"shout": shout, ', 1),
+                          encoding="utf-8")
+    notes = slug_dir / "docs" / "NOTES.md"
+    notes.parent.mkdir()
+    notes.write_text("# Notes of {{ cookiecutter.project_name | shout }}\n", encoding="utf-8")
+    run([*GIT, "add", "-A"], cwd=template)
+    run([*GIT, "commit", "-q", "-m", "template change"], cwd=template)
 
 
-@pytest.mark.parametrize("logger", [lg for lg in choices("logger") if lg != DEFAULT_LOGGER])
-def test_other_logger_trains_end_to_end(
-    default_install: Installed, tmp_path: Path, request: pytest.FixtureRequest, logger: str
+def test_cruft_update_brings_template_changes(
+    default_install: Installed, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """Each other logger, installed next to the default bake, runs its end-to-end train test."""
-    project = bake_and_commit(tmp_path / "out", project_name=f"Digits Lab {logger}", logger=logger)
-    module = project.name.replace("-", "_")
-    install = install_next_to_default(default_install, project)
-    code = f"import {module}.config as c; print(c.load_config().logger.kind.value)"
-    check = run([default_install.python, "-c", code], cwd=project, env=default_install.env)
-    assert check.stdout.strip() == logger
-    start = time.perf_counter()
-    proc = run([default_install.python, "-m", "pytest", "-q", "tests/test_train_e2e.py"], cwd=project,
-               env=default_install.env)
-    took = time.perf_counter() - start
-    announce(request, f"[test_full] {logger} bake: uv pip install {install:.0f} s, e2e test {took:.0f} s")
-    assert pytest_summary(proc.stdout).startswith("1 passed"), proc.stdout[-2000:]
+    """A project baked from an older commit takes a template change with `cruft update -y`: untouched files
+    change, a new file appears, a file the user edited gets a conflict that cruft reports and keeps both sides,
+    the labblocks pin moves to the new commit, and the project's config tests still pass."""
+    template = clone_checkout(tmp_path / "template")
+    old_commit = head_commit(template)
+    project = bake_and_commit(tmp_path / "out", f"git+{template.as_uri()}", project_name="Update Lab")
+    cruft = [sys.executable, "-m", "cruft"]
+    assert run([*cruft, "check"], cwd=project).returncode == 0
 
+    readme = project / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    readme.write_text(text.replace("# Update Lab\n", "# Update Lab: my experiments\n", 1)
+                      + "\n## My notes\n\nThe user's own section.\n", encoding="utf-8")
+    run([*GIT, "commit", "-q", "-am", "my edits"], cwd=project)
 
-@pytest.mark.parametrize(
-    "task", [pytest.param(t, marks=task_marks(t)) for t in choices("task") if t != choices("task")[0]]
-)
-def test_other_task_passes_its_own_test_suite(
-    default_install: Installed, tmp_path: Path, request: pytest.FixtureRequest, task: str
-) -> None:
-    """Each other task, installed next to the default bake (its extra dependencies added), passes its suite."""
-    project = bake_and_commit(tmp_path / "out", project_name=f"{task.split('_')[0]} lab", task=task)
-    install = install_next_to_default(default_install, project)
+    change_template(template)
+    new_commit = head_commit(template)
+    stale = subprocess.run([*cruft, "check"], cwd=project, capture_output=True, text=True)
+    assert stale.returncode != 0 and "out of date" in output(stale), output(stale)
+
     start = time.perf_counter()
-    proc = run([default_install.python, "-m", "pytest", "-q", "-n", "2"], cwd=project, env=default_install.env)
+    proc = run([*cruft, "update", "-y"], cwd=project)
     took = time.perf_counter() - start
-    announce(request, f"[test_full] {task} bake: uv pip install {install:.0f} s, pytest {took:.0f} s")
-    summary = pytest_summary(proc.stdout)
-    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+    report = output(proc)
+    assert "README.md" in report and "conflict" in report, report  # cruft passes on git's conflict report
+
+    config = (project / "configs" / "default.yaml").read_text(encoding="utf-8")
+    assert config.startswith("# tuned by the template's maintainers\n")
+    assert (project / "docs" / "NOTES.md").read_text(encoding="utf-8") == "# Notes of UPDATE LAB\n"
+    merged = readme.read_text(encoding="utf-8")
+    for kept in ("<<<<<<<", ">>>>>>>", "# Update Lab: my experiments",
+                 "# Update Lab (baked from the research template)", "## My notes\n\nThe user's own section."):
+        assert kept in merged, merged[:600]
+    record = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert record["commit"] == new_commit != old_commit
+    assert labblocks_requirement(project).url == f"git+{template.as_uri()}@{new_commit}#subdirectory=registry"
+    assert not (project / "configs" / "_tasks").exists()
+
+    install = install_next_to(default_install, project, "--no-deps")
+    tests = run([default_install.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_config.py"],
+                cwd=project, env=default_install.env)
+    summary = pytest_summary(tests.stdout)
+    announce(request, f"[test_full] cruft update {took:.0f} s, install {install:.0f} s: {summary}")
+    assert " passed" in summary and "failed" not in summary

@@ -1,5 +1,7 @@
 """Bad answers are refused before anything is generated: the real CLI exits non-zero, the message names the
-prompt and says what is allowed, and the output folder stays empty."""
+prompt and says what is allowed, and the output folder stays empty. The checks run while cookiecutter asks
+the questions (the private variable `__answers_checked`), before it creates the project folder; the
+pre-generation hook runs them again for contexts that skip the questions (replay files)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from _helpers import (
     CONTEXT,
     DEFAULT_SLUG,
+    GIT,
     REGISTRY,
     REPO,
     TEMPLATE,
@@ -21,6 +24,7 @@ from _helpers import (
     hook_errors,
     listing,
     load_toml,
+    output,
     prompt_text,
     relative_files,
     run_cli,
@@ -45,8 +49,9 @@ BAD_ANSWERS: list[tuple[str, dict[str, Any], str, str]] = [
     ("description-tab", {"description": "tab\there"}, "description", "must be one line of printable text"),
     ("author-backspace", {"author_name": "Ada\x08Lovelace"}, "author_name", "must be one line of printable text"),
     ("author-lone-surrogate", {"author_name": "Ada \udcff"}, "author_name", "cannot be written as UTF-8"),
-    ("slug-leading-dash", {"project_slug": "-digits-lab"}, "project_slug", "use letters, digits, '-', '_' and '.'"),
-    ("slug-space", {"project_slug": "digits lab"}, "project_slug", "is not a valid distribution name"),
+    ("slug-leading-dash", {"project_slug": "-digits-lab"}, "project_slug",
+     "use at most 64 letters, digits, '-', '_' and '.'"),
+    ("slug-space", {"project_slug": "digits lab"}, "project_slug", "is not a valid distribution and folder name"),
     ("module-dash", {"module_name": "digits-lab"}, "module_name", "use lower-case ASCII letters, digits and '_'"),
     ("module-upper-case", {"module_name": "DigitsLab"}, "module_name", "is not a valid package name"),
     ("module-leading-digit", {"module_name": "1digits"}, "module_name", "not starting with a digit"),
@@ -61,7 +66,13 @@ BAD_ANSWERS: list[tuple[str, dict[str, Any], str, str]] = [
     ("module-dep-wandb", {"module_name": "wandb"}, "module_name", "would shadow 'wandb'"),
     ("module-dep-lightning", {"module_name": "lightning"}, "module_name", "would shadow 'lightning'"),
     ("module-dep-tests", {"module_name": "tests"}, "module_name", "would shadow 'tests'"),
-    ("name-shadows-torch", {"project_name": "Torch"}, "module_name", "would shadow 'torch'"),
+    ("slug-path", {"project_slug": "lab/../x"}, "project_slug", "is a path, not a folder name"),
+    ("slug-parent", {"project_slug": ".."}, "project_slug", "is a path, not a folder name"),
+    ("slug-backslash", {"project_slug": "lab\\x"}, "project_slug", "is a path, not a folder name"),
+    ("slug-too-long", {"project_slug": "a" * 65}, "project_slug", "is 65 characters long; use at most 64"),
+    ("slug-empty", {"project_slug": ""}, "project_slug", "must not be empty"),
+    ("slug-colon", {"project_slug": "lab:x"}, "project_slug", "is not a valid distribution and folder name"),
+    ("module-too-long", {"module_name": "m" * 33}, "module_name", "is 33 characters long; use at most 32"),
     ("email-no-at", {"author_email": "not-an-email"}, "author_email", "is not an email address like"),
     ("email-no-domain-dot", {"author_email": "ada@localhost"}, "author_email", "leave it empty for none"),
     ("email-space", {"author_email": "ada lovelace@example.org"}, "author_email", "is not an email address"),
@@ -99,19 +110,29 @@ BAD_CHOICES: list[tuple[str, str]] = [
 ]
 
 
-def assert_refused_by_hook(out: Path, proc: subprocess.CompletedProcess[str], key: str, allowed: str) -> None:
-    """The pre-gen hook refused `key` with a message naming its prompt, and nothing is left in `out`."""
-    stderr = proc.stderr
-    assert proc.returncode != 0, stderr[-3000:]
-    errors = hook_errors(stderr)
-    assert key in errors, f"stdout: {proc.stdout[-2000:]}\nstderr: {stderr[-3000:]}"
+def fresh_out(tmp_path: Path) -> Path:
+    """An output folder that is alone in its parent, so that a bake writing beside it is seen."""
+    return tmp_path / "alone" / "out"
+
+
+def assert_refused(out: Path, proc: subprocess.CompletedProcess[str], key: str, allowed: str,
+                   by_hook: bool = False) -> None:
+    """The answer checks refused `key` with a message naming its prompt, and nothing is left in `out` or next
+    to it. Refusals while cookiecutter asks are clean; `by_hook`: the pre-generation hook refused (cookiecutter
+    logs the hook's failure with a traceback before the message)."""
+    text = output(proc)
+    assert proc.returncode == 1, text[-3000:]
+    assert ("Traceback" in text) is by_hook, text[-3000:]
+    errors = hook_errors(text)
+    assert key in errors, text[-3000:]
     label, why = errors[key]
     assert prompt_text(key).startswith(label), (label, prompt_text(key))  # the words the user was asked
     assert allowed in why, why
     if isinstance(CONTEXT[key], list):  # a choice: every allowed value is listed
         assert all(str(choice) in why for choice in CONTEXT[key]), why
-    assert "Nothing was generated" in stderr
+    assert "Nothing was generated" in text
     assert listing(out) == []
+    assert [p.name for p in out.parent.iterdir()] == ["out"]  # nothing written next to it either (see fresh_out)
 
 
 @pytest.mark.parametrize(("answers", "key", "allowed"), [case[1:] for case in BAD_ANSWERS],
@@ -120,26 +141,35 @@ def test_bad_answer_is_refused(tmp_path: Path, answers: dict[str, Any], key: str
     empty = tmp_path / "empty"
     empty.mkdir()
     answers = {k: str(empty) if v == EMPTY_DIR else v for k, v in answers.items()}
-    out = tmp_path / "out"
+    out = fresh_out(tmp_path)
     proc = run_cli(out, *cli_args(answers))
-    assert_refused_by_hook(out, proc, key, allowed)
+    assert_refused(out, proc, key, allowed)
 
 
-def test_explicitly_empty_slug_is_refused_by_cookiecutter(tmp_path: Path) -> None:
-    """An empty `project_slug` makes the project folder the output folder itself, which cookiecutter
-    refuses before any hook runs (its message says the directory exists). Nothing is written. A name with
-    nothing to slugify (e.g. only emoji) does not get here: its derived slug falls back to 'project'."""
-    out = tmp_path / "out"
-    proc = run_cli(out, "project_slug=")
-    assert proc.returncode != 0 and "already exists" in proc.stdout + proc.stderr
-    assert listing(out) == []
+def test_long_name_derives_a_slug_and_module_that_fit(tmp_path: Path) -> None:
+    """A project name of hundreds of characters bakes: the derived slug is cut at a word boundary to 64
+    characters, the module name to 32, each a valid name."""
+    name = "Self Supervised Pretraining Of Vision Transformers " * 8
+    project = bake(tmp_path, project_name=name.strip())
+    module = [p.name for p in (project / "src").iterdir()][0]
+    assert project.name == "self-supervised-pretraining-of-vision-transformers-self"
+    assert module == "self_supervised_pretraining_of"
+    assert len(project.name) <= 64 and len(module) <= 32
+
+
+@pytest.mark.parametrize(("name", "module"), [("Torch", "torch_lab"), ("JSON", "json_lab"), ("3D Lab", "lab_3d_lab"),
+                                              ("Test", "test_lab"), ("class", "class_lab")])
+def test_derived_module_name_is_always_valid(tmp_path: Path, name: str, module: str) -> None:
+    """A default module name that would shadow a module, be a keyword or start with a digit is adjusted."""
+    project = bake(tmp_path, project_name=name)
+    assert (project / "src" / module / "__init__.py").is_file()
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = run_cli(out, "author_email=nope", "labblocks_version=latest", "module_name=json")
     assert proc.returncode != 0
-    assert set(hook_errors(proc.stderr)) == {"author_email", "labblocks_version", "module_name"}
+    assert set(hook_errors(output(proc))) == {"author_email", "labblocks_version", "module_name"}
     assert listing(out) == []
 
 
@@ -173,9 +203,10 @@ def test_bad_choice_in_a_replay_file_is_refused_by_the_hook(
     context["cookiecutter"][key] = value
     replay = tmp_path / "bad.json"
     replay.write_text(json.dumps(context), encoding="utf-8")
-    out = tmp_path / "out"
+    out = fresh_out(tmp_path)
     proc = run_cli(out, "--replay-file", str(replay), no_input=False)
-    assert_refused_by_hook(out, proc, key, "choose one of" if isinstance(CONTEXT[key], list) else "is not yes or no")
+    assert_refused(out, proc, key, "choose one of" if isinstance(CONTEXT[key], list) else "is not yes or no",
+                   by_hook=True)
 
 
 def test_replay_file_of_good_answers_bakes(tmp_path: Path, replay_answers: dict[str, Any]) -> None:
@@ -187,24 +218,47 @@ def test_replay_file_of_good_answers_bakes(tmp_path: Path, replay_answers: dict[
     assert (tmp_path / "out" / DEFAULT_SLUG / "pyproject.toml").is_file()
 
 
-def test_auto_git_url_needs_a_template_location(tmp_path: Path) -> None:
-    """A zipped template unpacks to a temporary folder, so 'auto' cannot name its repository: a git URL
-    is asked for."""
+def zipped_template(tmp_path: Path) -> Path:
+    """This template as a zip archive (which cookiecutter unpacks to a temporary folder, not a git clone)."""
     archive = tmp_path / "template.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("template/", "")  # cookiecutter wants the top-level folder as the first entry
         for rel in ["cookiecutter.json", "local_extensions.py", "hooks/pre_gen_project.py",
-                    "hooks/post_gen_project.py"]:
+                    "hooks/post_gen_project.py", "registry/pyproject.toml"]:
             zf.write(REPO / rel, f"template/{rel}")
         for rel in relative_files(TEMPLATE):
             zf.write(TEMPLATE / rel, f"template/{TEMPLATE.name}/{rel}")
-    out = tmp_path / "out"
-    proc = run_cli(out, "labblocks_source=git", "labblocks_git_url=auto", template=archive)
-    assert_refused_by_hook(out, proc, "labblocks_git_url",
-                           "'auto' cannot name a repository for a zipped template")
-    ok = run_cli(tmp_path / "ok", "labblocks_source=git", "labblocks_git_url=https://example.org/acme/tmpl.git",
-                 template=archive)
-    assert ok.returncode == 0, ok.stderr[-3000:]
+    return archive
+
+
+def test_auto_git_url_needs_a_git_template(tmp_path: Path) -> None:
+    """'auto' pins the commit of the template, so a template that is no git checkout (a zip archive) is
+    refused with the two ways out."""
+    out = fresh_out(tmp_path)
+    proc = run_cli(out, "labblocks_source=git", "labblocks_git_url=auto", template=zipped_template(tmp_path))
+    assert_refused(out, proc, "labblocks_git_url", "this template is not a git repository")
+    assert "labblocks_source=path" in hook_errors(output(proc))["labblocks_git_url"][1]
+
+
+def test_explicit_git_url_for_a_zip_pins_an_existing_release_tag(tmp_path: Path) -> None:
+    """Without a commit to pin, an explicit URL pins the release tag labblocks-v<version>, but only when the
+    repository has it: otherwise the answer is refused."""
+    archive = zipped_template(tmp_path)
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    (remote / "README").write_text("labblocks\n", encoding="utf-8")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "x"]):
+        subprocess.run([*GIT, *args], cwd=remote, check=True, capture_output=True)
+    tag = f"labblocks-v{CONTEXT['labblocks_version']}"
+    out = fresh_out(tmp_path)
+    proc = run_cli(out, "labblocks_source=git", f"labblocks_git_url={remote.as_uri()}", template=archive)
+    assert_refused(out, proc, "labblocks_git_url", f"it has no tag {tag}")
+
+    subprocess.run([*GIT, "tag", tag], cwd=remote, check=True)
+    ok = run_cli(tmp_path / "ok", "labblocks_source=git", f"labblocks_git_url={remote.as_uri()}", template=archive)
+    assert ok.returncode == 0, output(ok)[-3000:]
+    deps = load_toml(tmp_path / "ok" / DEFAULT_SLUG / "pyproject.toml")["project"]["dependencies"]
+    assert f"labblocks[timm,lightning] @ git+{remote.as_uri()}@{tag}#subdirectory=registry" in deps
 
 
 @pytest.mark.parametrize(
