@@ -28,12 +28,11 @@ from {{cookiecutter.module_name}}.search import (
     base_args,
     budget_used,
     build_search_parser,
-    load_space,
     make_pruner,
     over_budget,
     settings_for,
-    values_layer,
 )
+from {{cookiecutter.module_name}}.search_space import load_space, values_layer
 from {{cookiecutter.module_name}}.train import main as train_main
 
 MODULE = "{{cookiecutter.module_name}}"
