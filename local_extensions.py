@@ -51,8 +51,12 @@ def yaml_str(value: object) -> str:
 
 
 def py_str(value: object) -> str:
-    """A Python string literal."""
-    return repr(str(value))
+    """A Python string literal, quoted as ruff's formatter writes it: double quotes unless the text holds a
+    double quote and no single quote (so a fresh bake passes `ruff format --check`)."""
+    literal = repr(str(value))
+    if literal.startswith("'") and '"' not in literal:
+        literal = '"' + literal[1:-1] + '"'  # no quote of either kind inside: nothing to re-escape
+    return literal
 
 
 # ---------------------------------------------------------------------------------------------------------

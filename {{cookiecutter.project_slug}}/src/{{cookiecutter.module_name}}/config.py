@@ -461,8 +461,8 @@ def load_config(
             layers.append(("command-line overrides", OmegaConf.from_dotlist(good)))
         except Exception as e:
             problems.append(f"command-line overrides: {e}")
-    for name, values in extra:
-        layers.append((name, OmegaConf.from_dotlist([f"{k}={v}" for k, v in values.items()])))
+    for name, values in extra:  # values as given: a sweep's null stays None, a string stays a string
+        layers.append((name, _flag_layer(values)))
     sources: dict[str, str] = {}
     for source, layer in layers:
         if layer is None:

@@ -218,7 +218,7 @@ class Objective:
             **base_args(self.args),
             extra=(
                 (f"{self.space.path} (trial {number})", values_layer(values)),
-                ("search", values_layer(search)),
+                ("search", search),
             ),
         )
 

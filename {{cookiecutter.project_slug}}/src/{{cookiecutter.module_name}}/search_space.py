@@ -229,9 +229,10 @@ def read_space(path: str | Path) -> tuple[Space, list[str]]:
     return Space(shown, params, metric.get("name"), goal, method, early, run_cap), problems
 
 
-def values_layer(values: dict[str, Any]) -> dict[str, str]:
-    """Sampled values as an `extra` layer of load_config (which reads each value as YAML text)."""
-    return {key: as_text(value) for key, value in values.items()}
+def values_layer(values: dict[str, Any]) -> dict[str, Any]:
+    """Sampled values as an `extra` layer of load_config: a categorical choice comes back from Optuna as its
+    YAML text (Optuna's choices must be plain scalars), so it is read back into its value (None, lists)."""
+    return {key: yaml.safe_load(value) if isinstance(value, str) else value for key, value in values.items()}
 
 
 def check_space(space: Space, base: dict[str, Any]) -> list[str]:
