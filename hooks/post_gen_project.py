@@ -12,7 +12,7 @@ from pathlib import Path
 ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
 NOTES = json.loads(r'''{{ labblocks_notes(cookiecutter) | tojson }}''')
 TASK_DIRS = ("src/{module}/_tasks", "tests/_tasks", "configs/_tasks")
-WORKFLOW = ".github/workflows/ci.yml"
+WORKFLOW_FILES = (".github/workflows/ci.yml", ".github/actionlint.yaml")
 
 
 def place_task_files(root: Path, module: str, task: str) -> None:
@@ -30,8 +30,10 @@ def place_task_files(root: Path, module: str, task: str) -> None:
 
 
 def remove_workflow(root: Path) -> None:
-    """Delete the template's CI workflow, and the folders it leaves empty (a user's own workflows stay)."""
-    (root / WORKFLOW).unlink(missing_ok=True)
+    """Delete the template's CI workflow and its actionlint settings, and the folders they leave empty (a
+    user's own workflows stay)."""
+    for name in WORKFLOW_FILES:
+        (root / name).unlink(missing_ok=True)
     for folder in (root / ".github" / "workflows", root / ".github"):
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()

@@ -293,7 +293,7 @@ def test_jinja_braces_in_an_interactive_name_bake(tmp_path: Path) -> None:
     project = out / "my-x-lab"
     assert (project / "README.md").read_text(encoding="utf-8").split("\n", 1)[0] == "# My {{x}} lab"
     init = (project / "src" / "my_x_lab" / "__init__.py").read_text(encoding="utf-8")
-    assert "PROJECT_NAME = 'My {{x}} lab'" in init
+    assert 'PROJECT_NAME = "My {{x}} lab"' in init
 
 
 def test_jinja_braces_in_a_non_interactive_name_are_refused(tmp_path: Path) -> None:

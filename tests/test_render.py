@@ -269,17 +269,19 @@ def test_every_pair_of_options_is_baked() -> None:
 
 
 def test_ruff_is_clean_on_every_bake(baked: Callable[[Combo], Path], tmp_path_factory: pytest.TempPathFactory) -> None:
-    """One ruff run over all baked projects; each project is checked with the config in its own pyproject.
-    One more bake has a long package name, whose every `import <module>` line must still fit."""
+    """`ruff check` and `ruff format --check` over all baked projects (the ruff version baked projects pin);
+    each project is checked with the config in its own pyproject. One more bake has a long package name,
+    whose every `import <module>` line must still fit and format the same."""
     projects = [baked(c) for c in RUNNABLE]
     root = projects[0].parents[1]  # every bake lies in <root>/<combo id>/<slug>
     # The longest package name the hook allows (32 characters) is the worst case for line lengths.
     projects.append(bake(root / "long-name", project_name=LONG_NAME, module_name="self_supervised_vit_pretraining1"))
-    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise",
-                           *(str(p.relative_to(root)) for p in projects)], cwd=root, capture_output=True,
-                          text=True, timeout=300)
-    report = proc.stdout if len(proc.stdout) < 8000 else proc.stdout[:6000] + "\n...\n" + proc.stdout[-1500:]
-    assert proc.returncode == 0, report + proc.stderr[-2000:]
+    names = [str(p.relative_to(root)) for p in projects]
+    for command in (["check", "--output-format", "concise"], ["format", "--check"]):
+        proc = subprocess.run([sys.executable, "-m", "ruff", *command, "--no-cache", *names], cwd=root,
+                              capture_output=True, text=True, timeout=300)
+        report = proc.stdout if len(proc.stdout) < 8000 else proc.stdout[:6000] + "\n...\n" + proc.stdout[-1500:]
+        assert proc.returncode == 0, f"ruff {' '.join(command)}:\n" + report + proc.stderr[-2000:]
 
 
 @pytest.mark.parametrize("where", ["absolute", "dot", "relative"])

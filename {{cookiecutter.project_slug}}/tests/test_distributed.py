@@ -37,7 +37,8 @@ TWO = [
 def train_cli(
     tmp_path: Path, name: str, *args: str, wait: bool = True
 ) -> subprocess.CompletedProcess | subprocess.Popen:
-    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *args, "--name", name, f"run.output_dir={tmp_path}"]
+    train = [sys.executable, "-m", "{{cookiecutter.module_name}}.train"]
+    cmd = [*train, *args, "--name", name, f"run.output_dir={tmp_path}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # two processes on two cores
     if not wait:
         return subprocess.Popen(

@@ -26,7 +26,8 @@ def test_export_reproduces_the_test_accuracy_from_raw_inputs(make_cfg, tmp_path:
     written = {p.name for p in out.iterdir()}
     assert {"model.safetensors", "labblocks.json", "config.yaml", "preprocessing.json"} <= written
     meta = json.loads((out / "labblocks.json").read_text())
-    assert meta["key"] == "{{cookiecutter.module_name}}/{{ 'tiny_cnn' if cookiecutter.task == 'image_classification' else 'conv_text' }}@v1"
+    block = "{{ 'tiny_cnn' if cookiecutter.task == 'image_classification' else 'conv_text' }}"
+    assert meta["key"] == f"{{cookiecutter.module_name}}/{block}@v1"
 
     examples = raw_test_examples(result.datamodule)
     predicted = predict(out, [raw for raw, _ in examples])

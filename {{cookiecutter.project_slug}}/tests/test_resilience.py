@@ -18,6 +18,7 @@ from {{cookiecutter.module_name}}.config import CONFIG_DIR
 from {{cookiecutter.module_name}}.runner import train
 from {{cookiecutter.module_name}}.train import main
 
+TRAIN = [sys.executable, "-m", "{{cookiecutter.module_name}}.train"]
 # Two epochs of 6 batches, last.ckpt also every 2 steps (mid-epoch), CSV logs.
 RUN = [
     "-e",
@@ -31,7 +32,7 @@ RUN = [
 
 def start(tmp_path: Path, name: str, *extra: str) -> subprocess.Popen:
     """`python -m {{cookiecutter.module_name}}.train` in the background, as a user would start it."""
-    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *RUN, "--name", name, f"run.output_dir={tmp_path}", *extra]
+    cmd = [*TRAIN, *RUN, "--name", name, f"run.output_dir={tmp_path}", *extra]
     return subprocess.Popen(cmd, cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -77,7 +78,7 @@ def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, make_cfg) -> No
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
     done = subprocess.run(
-        [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *RUN, "--name", "r", f"run.output_dir={tmp_path}"],
+        [*TRAIN, *RUN, "--name", "r", f"run.output_dir={tmp_path}"],
         cwd=CONFIG_DIR.parent,
         capture_output=True,
         text=True,
@@ -162,7 +163,7 @@ def test_bad_ckpt_path_from_the_command_line_exits_2_in_seconds(tmp_path: Path) 
     path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "{{cookiecutter.module_name}}.train", "-e", "fast", "--ckpt-path", str(path), f"run.output_dir={tmp_path}"],
+        [*TRAIN, "-e", "fast", "--ckpt-path", str(path), f"run.output_dir={tmp_path}"],
         cwd=CONFIG_DIR.parent,
         capture_output=True,
         text=True,

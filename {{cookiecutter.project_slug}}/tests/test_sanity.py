@@ -71,7 +71,8 @@ def test_checkpoint_roundtrip_restores_everything(make_cfg, tmp_path: Path) -> N
     cfg = make_cfg()
     dm = build_datamodule(cfg)
     build_model(cfg, dm)  # the data's preprocessing follows the model
-    assert ckpt["seed"] == cfg.run.seed and "git_commit" in ckpt and ckpt["project"] == "{{cookiecutter.module_name}}"
+    assert ckpt["seed"] == cfg.run.seed and "git_commit" in ckpt
+    assert ckpt["project"] == "{{cookiecutter.module_name}}"
     assert ckpt["config"]["model"]["net"]["block"] == labblocks.pin({**cfg.model.net})["block"]
     if dm.state_dict():
         assert ckpt[type(dm).__qualname__] == dm.state_dict()

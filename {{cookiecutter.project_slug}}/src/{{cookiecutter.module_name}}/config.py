@@ -495,7 +495,8 @@ def validate(cfg: DictConfig) -> list[tuple[str, str]]:
     if not cfg.model.net or "block" not in cfg.model.net:
         problems.append(("model.net", "missing; it needs `block: <labblocks key>` and the block's arguments"))
     else:
-        try:  # this project's own keys ({{cookiecutter.module_name}}/...) come from its blocks.py, a labblocks plugin
+        # this project's own keys ({{cookiecutter.module_name}}/...) come from its blocks.py, a labblocks plugin
+        try:
             labblocks.validate(cfg.model.net, path="model.net", supplied=supplied_net_args(str(cfg.model.net.block)))
         except labblocks.LabblocksError as e:
             problems.append(("model.net", str(e)))

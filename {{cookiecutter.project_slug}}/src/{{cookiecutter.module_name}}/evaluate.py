@@ -1,4 +1,4 @@
-"""Evaluate: `python -m {{cookiecutter.module_name}}.evaluate --ckpt best|last|PATH [--split test|val] [--name NAME]`.
+"""Evaluate a checkpoint: `python -m {{cookiecutter.module_name}}.evaluate --ckpt best|last|PATH [--split val]`.
 
 Rebuilds the model and data from the config saved in the checkpoint (KEY=VALUE overrides on top, e.g.
 data.batch_size=256 trainer.accelerator=gpu), runs the chosen split, prints the metrics, logs them with

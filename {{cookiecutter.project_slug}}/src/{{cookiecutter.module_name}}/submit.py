@@ -1,4 +1,4 @@
-"""Submit training to SLURM: `python -m {{cookiecutter.module_name}}.submit [train args] [--nodes 2 --gpus-per-node 4 ...]`.
+"""Submit training to SLURM: `python -m {{cookiecutter.module_name}}.submit [train args] [--nodes 2 ...]`.
 
 The job runs the same `train` command with the same config and overrides, in one task (process) per GPU
 on every node; Lightning's SLURM environment wires them into DDP. Cluster settings come from the config's
