@@ -148,22 +148,16 @@ def test_slurm_time_limits(text: str, expected: int) -> None:
 
 
 @pytest.mark.slow  # a local submitit job that is preempted once and requeued
-def test_local_job_is_requeued_on_preemption_and_finishes_like_a_straight_run(tmp_path: Path, make_cfg) -> None:
+def test_local_job_is_requeued_on_preemption_and_finishes_like_a_straight_run(tmp_path: Path, tiny_cfg) -> None:
     """submitit's local executor runs the SLURM job's code path on this machine: the preemption signal (USR2)
     saves at the next step, submitit requeues the job, and the requeued job resumes to the same weights."""
     from {{cookiecutter.module_name}}.runner import train
     from {{cookiecutter.module_name}}.submit import submit
 
-    args = [
-        "-e",
-        "fast",
-        "trainer.max_epochs=2",
-        "trainer.limit_train_batches=6",
-        "checkpoint.every_n_train_steps=2",
-        "logger.kind=csv",
-    ]
-    straight = train(make_cfg(*args[2:], name="straight"), test=False)
-    cfg = make_cfg(*args[2:], name="job")
+    overrides = ["trainer.max_epochs=2", "trainer.limit_train_batches=6", "checkpoint.every_n_train_steps=2"]
+    args = ["-e", "tiny", "-e", "fast", *overrides, "logger.kind=csv"]
+    straight = train(tiny_cfg(*overrides, "logger.kind=csv", name="straight"), test=False)
+    cfg = tiny_cfg(*overrides, "logger.kind=csv", name="job")
     job = submit(cfg, [*args, "--name", "job", f"run.output_dir={cfg.run.output_dir}"], local=True)
     last = Path(cfg.run.output_dir) / "job" / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 300

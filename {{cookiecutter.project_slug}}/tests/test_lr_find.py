@@ -14,13 +14,13 @@ from {{cookiecutter.module_name}}.lr_find import find_lr, main
 
 def test_lr_find_writes_plot_curve_and_the_users_train_command(tmp_path: Path, capsys) -> None:
     flags = ["-e", "fast", "--name", "lr", f"run.output_dir={tmp_path}"]
-    args = [*flags, "optim.lr=1e-4", "logger.kind=csv", "lr_find.num_training=30"]
+    args = [*flags, "optim.lr=1e-4", "logger.kind=csv", "lr_find.num_training=20"]
     assert main(args) == 0
     out = capsys.readouterr().out
     plot, curve = tmp_path / "lr" / "lr_find.png", tmp_path / "lr" / "lr_find.json"
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"plot: {plot}" in out
     data = json.loads(curve.read_text())
-    assert len(data["lr"]) == len(data["loss"]) == len(data["smoothed"]) == 30 and data["lr"] == sorted(data["lr"])
+    assert len(data["lr"]) == len(data["loss"]) == len(data["smoothed"]) == 20 and data["lr"] == sorted(data["lr"])
     if data["suggestion"] is None:
         assert f"no suggestion: {data['reason']}" in out
     else:

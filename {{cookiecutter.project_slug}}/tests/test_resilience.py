@@ -19,15 +19,10 @@ from {{cookiecutter.module_name}}.runner import train
 from {{cookiecutter.module_name}}.train import main
 
 TRAIN = [sys.executable, "-m", "{{cookiecutter.module_name}}.train"]
-# Two epochs of 6 batches, last.ckpt also every 2 steps (mid-epoch), CSV logs.
-RUN = [
-    "-e",
-    "fast",
-    "trainer.max_epochs=2",
-    "trainer.limit_train_batches=6",
-    "checkpoint.every_n_train_steps=2",
-    "logger.kind=csv",
-]
+# The project's small network (what is tested does not depend on its size), two epochs of 6 batches, last.ckpt
+# also every 2 steps (mid-epoch), CSV logs.
+OVERRIDES = ["trainer.max_epochs=2", "trainer.limit_train_batches=6", "checkpoint.every_n_train_steps=2"]
+RUN = ["-e", "tiny", "-e", "fast", *OVERRIDES, "logger.kind=csv"]
 
 
 def start(tmp_path: Path, name: str, *extra: str) -> subprocess.Popen:
@@ -50,10 +45,10 @@ def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.slow  # four train processes
-def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, make_cfg) -> None:
+def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, tiny_cfg) -> None:
     """SIGUSR1 (a cluster's warning), SIGKILL (no warning) and Ctrl-C, each mid-epoch, then the same command
     again: training continues from where it stopped, and the final weights equal an uninterrupted run's."""
-    reference = train(make_cfg(*RUN[2:], name="straight"), test=False)
+    reference = train(tiny_cfg(*OVERRIDES, "logger.kind=csv", name="straight"), test=False)
     last = tmp_path / "r" / "checkpoints" / "last.ckpt"
 
     run = start(tmp_path, "r")
@@ -89,22 +84,14 @@ def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, make_cfg) -> No
     assert_state_equal(reference.module.state_dict(), final_weights(tmp_path / "r"), "interrupted thrice vs straight")
 
 
-def test_a_damaged_last_checkpoint_is_set_aside_and_an_older_one_used(make_cfg, capsys) -> None:
+def test_a_damaged_last_checkpoint_is_set_aside_and_an_older_one_used(tiny_cfg, capsys) -> None:
     """A job killed while writing (before writes were atomic), or a full disk: last.ckpt is truncated."""
-    cfg = make_cfg("trainer.max_epochs=1", name="damaged")
+    cfg = tiny_cfg("trainer.max_epochs=1", name="damaged")
     first = train(cfg, test=False)
     last = first.run_dir / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:4096])  # truncated
-    args = [
-        "-e",
-        "fast",
-        "--name",
-        "damaged",
-        f"run.output_dir={cfg.run.output_dir}",
-        "logger.kind=csv",
-        "--max-epochs",
-        "2",
-    ]
+    flags = ["--name", "damaged", f"run.output_dir={cfg.run.output_dir}", "--max-epochs", "2"]
+    args = ["-e", "tiny", "-e", "fast", *flags]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "unreadable checkpoint set aside:" in out and "last.ckpt" in out
@@ -113,12 +100,12 @@ def test_a_damaged_last_checkpoint_is_set_aside_and_an_older_one_used(make_cfg, 
     assert len(aside) == 1 and aside[0].stat().st_size == 4096  # moved, not deleted
 
 
-def test_no_readable_checkpoint_stops_with_what_to_do(make_cfg, capsys) -> None:
-    cfg = make_cfg("trainer.max_epochs=1", name="empty")
+def test_no_readable_checkpoint_stops_with_what_to_do(tiny_cfg, capsys) -> None:
+    cfg = tiny_cfg("trainer.max_epochs=1", name="empty")
     first = train(cfg, test=False)
     for ckpt in (first.run_dir / "checkpoints").glob("*.ckpt"):
         ckpt.write_bytes(b"")  # zero bytes
-    args = ["-e", "fast", "--name", "empty", f"run.output_dir={cfg.run.output_dir}", "logger.kind=csv"]
+    args = ["-e", "tiny", "-e", "fast", "--name", "empty", f"run.output_dir={cfg.run.output_dir}", "logger.kind=csv"]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "holds no readable checkpoint" in err and "--fresh" in err
@@ -158,6 +145,7 @@ class _Malicious:
         return (Path.touch, (Path(self.path),))
 
 
+@pytest.mark.slow  # a train process (imports torch): the in-process tests above cover every kind of bad file
 def test_bad_ckpt_path_from_the_command_line_exits_2_in_seconds(tmp_path: Path) -> None:
     path = tmp_path / "half.ckpt"
     path.write_bytes(b"PK\x03\x04" + b"\0" * 100)
@@ -190,7 +178,7 @@ def test_one_run_directory_one_writer(tmp_path: Path, capsys) -> None:
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        args = ["-e", "fast", "--name", "busy", f"run.output_dir={tmp_path}", "logger.kind=csv"]
+        args = ["-e", "tiny", "-e", "fast", "--name", "busy", f"run.output_dir={tmp_path}", "logger.kind=csv"]
         assert main(args) == 2
         err = capsys.readouterr().err
         assert str(holder.pid) in err and "busy" in err
@@ -200,7 +188,7 @@ def test_one_run_directory_one_writer(tmp_path: Path, capsys) -> None:
     assert main(args) == 0
 
 
-def test_interrupted_run_in_process_reports_the_signal(make_cfg) -> None:
+def test_interrupted_run_in_process_reports_the_signal(tiny_cfg) -> None:
     """The signal callback itself, without a subprocess: SIGUSR1 at step 2 stops after saving step 3."""
 
     from lightning.pytorch import Callback
@@ -210,7 +198,7 @@ def test_interrupted_run_in_process_reports_the_signal(make_cfg) -> None:
             if trainer.global_step == 2:
                 os.kill(os.getpid(), signal.SIGUSR1)
 
-    result = train(make_cfg("trainer.limit_train_batches=6", name="signalled"), extra_callbacks=[Send()])
+    result = train(tiny_cfg("trainer.limit_train_batches=6", name="signalled"), extra_callbacks=[Send()])
     assert result.interrupted is not None and result.interrupted.step == 3
     assert result.test_metrics == {}  # no test after an interruption
     ckpt = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)

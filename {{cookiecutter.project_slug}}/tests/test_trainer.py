@@ -32,11 +32,11 @@ class Losses(Callback):
 
 
 @pytest.mark.parametrize("precision", ["32-true", "bf16-mixed", "16-mixed", "bf16-true"])
-def test_every_cpu_precision_trains_with_clipping_and_accumulation(make_cfg, precision: str) -> None:
+def test_every_cpu_precision_trains_with_clipping_and_accumulation(tiny_cfg, precision: str) -> None:
     """bf16-mixed with the default clipping crashed with a fused AdamW ("does not allow for gradient
     clipping"); Lightning raises that check on any device, so the CPU run catches what a GPU would hit."""
     rec = Losses()
-    cfg = make_cfg(
+    cfg = tiny_cfg(
         f"trainer.precision={precision}",
         "trainer.gradient_clip_val=0.5",
         "trainer.accumulate_grad_batches=2",
@@ -50,44 +50,44 @@ def test_every_cpu_precision_trains_with_clipping_and_accumulation(make_cfg, pre
         assert not optimizer.defaults.get("fused")
 
 
-def test_fast_dev_run_touches_every_loop_and_writes_nothing(make_cfg) -> None:
+def test_fast_dev_run_touches_every_loop_and_writes_nothing(tiny_cfg) -> None:
     rec = Losses()
-    result = train(make_cfg("trainer.fast_dev_run=true"), extra_callbacks=[rec])
+    result = train(tiny_cfg("trainer.fast_dev_run=true"), extra_callbacks=[rec])
     assert result.trainer.global_step == 1 and rec.validations == 1
     assert not list((result.run_dir / "checkpoints").glob("*.ckpt"))
 
 
-def test_gradient_accumulation_steps_once_per_n_batches(make_cfg) -> None:
+def test_gradient_accumulation_steps_once_per_n_batches(tiny_cfg) -> None:
     rec = Losses()
     result = train(
-        make_cfg("trainer.accumulate_grad_batches=2", "trainer.limit_train_batches=4"),
+        tiny_cfg("trainer.accumulate_grad_batches=2", "trainer.limit_train_batches=4"),
         extra_callbacks=[rec],
         test=False,
     )
     assert len(rec.losses) == 4 and result.trainer.global_step == 2
 
 
-def test_validation_twice_per_epoch(make_cfg) -> None:
+def test_validation_twice_per_epoch(tiny_cfg) -> None:
     rec = Losses()
     train(
-        make_cfg("trainer.val_check_interval=0.5", "trainer.limit_train_batches=4"), extra_callbacks=[rec], test=False
+        tiny_cfg("trainer.val_check_interval=0.5", "trainer.limit_train_batches=4"), extra_callbacks=[rec], test=False
     )
     assert rec.validations == 2
 
 
-def test_limit_train_batches_one_is_one_batch(make_cfg) -> None:
+def test_limit_train_batches_one_is_one_batch(tiny_cfg) -> None:
     """As in Lightning: an int is a number of batches (1 used to mean 100 % here)."""
     rec = Losses()
-    train(make_cfg("trainer.limit_train_batches=1"), extra_callbacks=[rec], test=False)
+    train(tiny_cfg("trainer.limit_train_batches=1"), extra_callbacks=[rec], test=False)
     assert len(rec.losses) == 1
 
 
-def test_train_then_evaluate_the_best_checkpoint(make_cfg, capsys: pytest.CaptureFixture) -> None:
-    cfg = make_cfg("trainer.max_epochs=2", name="evaluated")
+def test_train_then_evaluate_the_best_checkpoint(tiny_cfg, capsys: pytest.CaptureFixture) -> None:
+    cfg = tiny_cfg("trainer.max_epochs=2", name="evaluated")
     result = train(cfg)
     out_dir = cfg.run.output_dir
     code = evaluate.main(
-        ["-e", "fast", "--name", "evaluated", f"run.output_dir={out_dir}", "logger.kind=csv", "--ckpt", "best"]
+        ["-e", "tiny", "-e", "fast", "--name", "evaluated", f"run.output_dir={out_dir}", "--ckpt", "best"]
     )
     assert code == 0
     printed = capsys.readouterr().out
@@ -129,11 +129,11 @@ class WorseEveryEpoch(Callback):
             trainer.callback_metrics["val/acc"] = torch.tensor(0.9 - 0.1 * trainer.current_epoch)
 
 
-def test_last_checkpoint_is_the_newest_state_when_the_metric_gets_worse(make_cfg) -> None:
+def test_last_checkpoint_is_the_newest_state_when_the_metric_gets_worse(tiny_cfg) -> None:
     """Lightning's save_last only refreshes last.ckpt with a new top-k checkpoint: after an epoch that did
     not improve, a rerun would have resumed from an older epoch."""
     result = train(
-        make_cfg("trainer.max_epochs=3", "checkpoint.save_top_k=1"), extra_callbacks=[WorseEveryEpoch()], test=False
+        tiny_cfg("trainer.max_epochs=3", "checkpoint.save_top_k=1"), extra_callbacks=[WorseEveryEpoch()], test=False
     )
     last = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 2 and last["global_step"] == result.trainer.global_step

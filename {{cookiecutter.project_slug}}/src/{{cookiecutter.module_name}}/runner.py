@@ -429,6 +429,12 @@ def train(
         saved = rd / "config.yaml"
         if resume_from and saved.is_file():
             changes = config_diff(yaml.safe_load(saved.read_text(encoding="utf-8")), config)
+            network = [change for change in changes if change.startswith("model.net.")]
+            if network and ckpt_path == "auto" and not cfg.run.ckpt_path:
+                raise RunError(
+                    f"{rd} was trained with another network; its checkpoints cannot resume this one "
+                    f"({'; '.join(network)}). Use --fresh to start over here, or another --name"
+                )
         if zero:
             saved.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
         if logger is None:
