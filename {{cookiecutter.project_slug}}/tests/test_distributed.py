@@ -9,29 +9,22 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 from labblocks.testing.sanity import assert_state_equal
+from processes import global_step, interrupt, wait_for_checkpoint
 
 from {{cookiecutter.module_name}}.config import CONFIG_DIR
 from {{cookiecutter.module_name}}.submit import main as submit_main
 from {{cookiecutter.module_name}}.submit import minutes
 
-TWO = [
-    "-e",
-    "fast",
-    "--devices",
-    "2",
-    "trainer.accelerator=cpu",
-    "trainer.strategy=ddp",
-    "trainer.max_epochs=2",
-    "trainer.limit_train_batches=4",
-    "checkpoint.every_n_train_steps=1",
-    "logger.kind=csv",
-]
+# The project's small network (DDP, syncing and resume do not depend on its size), 2 epochs of 8 batches.
+STEPS = 16
+DDP = ["--devices", "2", "trainer.accelerator=cpu", "trainer.strategy=ddp"]
+SCHEDULE = ["trainer.max_epochs=2", "trainer.limit_train_batches=8", "checkpoint.every_n_train_steps=1"]
+TWO = ["-e", "tiny", "-e", "fast", *DDP, *SCHEDULE, "logger.kind=csv"]
 
 
 def train_cli(
@@ -65,25 +58,22 @@ def test_two_processes_train_agree_with_one_and_resume_bitwise(tmp_path: Path) -
     (printed once); a 2-process run stopped mid-epoch by a signal and rerun ends bitwise equal to an
     uninterrupted 2-process run."""
     two = train_cli(tmp_path, "two", *TWO)
-    one = train_cli(tmp_path, "one", *[a for a in TWO if a not in ("--devices", "2", "trainer.strategy=ddp")])
+    one = train_cli(tmp_path, "one", *[a for a in TWO if a not in DDP])
     for metric in ("test/acc", "test/loss"):
         # Same data, same number of samples per step (2 x batch vs batch, 4 steps each): the runs differ in the
         # order of samples and the batch statistics, so their metrics are close but not equal.
         assert abs(summary_value(two.stdout, metric) - summary_value(one.stdout, metric)) < 0.5, metric
     ckpt = torch.load(tmp_path / "two" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
-    assert ckpt["global_step"] == 8 and len(ckpt["callbacks"]["RNGState"]["ranks"]) == 2  # RNG of each rank
+    assert ckpt["global_step"] == STEPS and len(ckpt["callbacks"]["RNGState"]["ranks"]) == 2  # RNG of each rank
 
     run = train_cli(tmp_path, "resumed", *TWO, wait=False)
     last = tmp_path / "resumed" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 300
-    while not (last.is_file() and torch.load(last, map_location="cpu", weights_only=True)["global_step"] >= 2):
-        assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-3000:]
-        time.sleep(0.2)
-    run.send_signal(signal.SIGUSR1)  # to rank 0 only: the ranks agree on the next step and both stop
+    wait_for_checkpoint(last, run, after=0)
+    # To rank 0 only: the ranks agree on the next step and both stop.
+    interrupt(run.pid, signal.SIGUSR1, last, before_step=STEPS)
     out, err = run.communicate(timeout=300)
     assert run.returncode == 128 + signal.SIGUSR1, err[-3000:]
-    stopped_at = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
-    assert 2 <= stopped_at < 8
+    assert 0 < global_step(last) < STEPS
     again = train_cli(tmp_path, "resumed", *TWO)
     assert "resumed from:" in again.stdout
     assert_state_equal(weights(tmp_path / "two"), weights(tmp_path / "resumed"), "2 processes: resumed vs straight")
@@ -154,18 +144,15 @@ def test_local_job_is_requeued_on_preemption_and_finishes_like_a_straight_run(tm
     from {{cookiecutter.module_name}}.runner import train
     from {{cookiecutter.module_name}}.submit import submit
 
-    overrides = ["trainer.max_epochs=2", "trainer.limit_train_batches=6", "checkpoint.every_n_train_steps=2"]
+    overrides = ["trainer.max_epochs=2", "trainer.limit_train_batches=20", "checkpoint.every_n_train_steps=2"]
     args = ["-e", "tiny", "-e", "fast", *overrides, "logger.kind=csv"]
     straight = train(tiny_cfg(*overrides, "logger.kind=csv", name="straight"), test=False)
     cfg = tiny_cfg(*overrides, "logger.kind=csv", name="job")
     job = submit(cfg, [*args, "--name", "job", f"run.output_dir={cfg.run.output_dir}"], local=True)
     last = Path(cfg.run.output_dir) / "job" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 300
-    while not last.is_file():
-        assert not job.done() and time.monotonic() < deadline, job.stderr()
-        time.sleep(0.2)
+    wait_for_checkpoint(last, None, after=0)
     owner = json.loads((last.parents[1] / ".lock").read_text())  # the training process holds the run's lock
-    os.kill(owner["pid"], signal.SIGUSR2)  # what SLURM sends signal_delay_s before the time limit
+    interrupt(owner["pid"], signal.SIGUSR2, last, before_step=40)  # what SLURM sends before the time limit
     assert job.result() == 0
     log = Path(job.paths.stdout).read_text() + Path(job.paths.stderr).read_text()
     assert "SIGUSR2: saved" in log and "Requeued job" in log and "resumed from:" in log

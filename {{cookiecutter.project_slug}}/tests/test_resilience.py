@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from labblocks.testing.sanity import assert_state_equal
+from processes import global_step, interrupt, wait_for_checkpoint
 
 from {{cookiecutter.module_name}}.config import CONFIG_DIR
 from {{cookiecutter.module_name}}.runner import train
@@ -21,7 +22,8 @@ from {{cookiecutter.module_name}}.train import main
 TRAIN = [sys.executable, "-m", "{{cookiecutter.module_name}}.train"]
 # The project's small network (what is tested does not depend on its size), two epochs of 6 batches, last.ckpt
 # also every 2 steps (mid-epoch), CSV logs.
-OVERRIDES = ["trainer.max_epochs=2", "trainer.limit_train_batches=6", "checkpoint.every_n_train_steps=2"]
+STEPS = 40  # two epochs of 20 batches
+OVERRIDES = ["trainer.max_epochs=2", "trainer.limit_train_batches=20", "checkpoint.every_n_train_steps=2"]
 RUN = ["-e", "tiny", "-e", "fast", *OVERRIDES, "logger.kind=csv"]
 
 
@@ -29,15 +31,6 @@ def start(tmp_path: Path, name: str, *extra: str) -> subprocess.Popen:
     """`python -m {{cookiecutter.module_name}}.train` in the background, as a user would start it."""
     cmd = [*TRAIN, *RUN, "--name", name, f"run.output_dir={tmp_path}", *extra]
     return subprocess.Popen(cmd, cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_step(ckpt: Path, proc: subprocess.Popen, after: float, timeout: float = 300) -> None:
-    """Until `ckpt` is (re)written after time `after` (it is replaced atomically, so it is whole)."""
-    deadline = time.monotonic() + timeout
-    while not (ckpt.is_file() and ckpt.stat().st_mtime > after):
-        assert proc.poll() is None, f"train ended early:\n{proc.communicate()[1][-3000:]}"
-        assert time.monotonic() < deadline, "no checkpoint was written in time"
-        time.sleep(0.05)
 
 
 def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
@@ -52,22 +45,21 @@ def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, tiny_cfg) -> No
     last = tmp_path / "r" / "checkpoints" / "last.ckpt"
 
     run = start(tmp_path, "r")
-    wait_for_step(last, run, after=0)
-    run.send_signal(signal.SIGUSR1)
+    wait_for_checkpoint(last, run, after=0)
+    first_stop = interrupt(run.pid, signal.SIGUSR1, last, before_step=STEPS)
     out, err = run.communicate(timeout=300)
     assert run.returncode == 128 + signal.SIGUSR1, err[-3000:]
     assert "stopped:" in out and "by SIGUSR1 at step" in out and "run the same command to resume" in out
-    step = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
-    assert 0 < step < 6  # mid-epoch of the first epoch
+    assert first_stop < global_step(last) < STEPS // 2  # saved at the next step, mid-way through the first epoch
 
     run = start(tmp_path, "r")
-    wait_for_step(last, run, after=last.stat().st_mtime)
-    run.kill()  # SIGKILL: nothing runs, the last step checkpoint is all there is
+    wait_for_checkpoint(last, run, after=last.stat().st_mtime)
+    interrupt(run.pid, signal.SIGKILL, last, before_step=STEPS)  # no warning: the last step checkpoint is all
     run.wait(timeout=60)
 
     run = start(tmp_path, "r")
-    wait_for_step(last, run, after=last.stat().st_mtime)
-    run.send_signal(signal.SIGINT)
+    wait_for_checkpoint(last, run, after=last.stat().st_mtime)
+    interrupt(run.pid, signal.SIGINT, last, before_step=STEPS)
     out, err = run.communicate(timeout=300)
     assert run.returncode == 128 + signal.SIGINT and "by SIGINT at step" in out
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
