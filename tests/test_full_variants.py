@@ -38,6 +38,7 @@ def test_other_task_passes_its_own_test_suite(
     other_task_install: Installed, request: pytest.FixtureRequest, task: str
 ) -> None:
     start = time.perf_counter()
+    # The everyday suite (`make test`): the slow multi-process tests run the same runner code in the default bake.
     proc = run(["make", "test", f"UV={find_uv()}"], cwd=other_task_install.project, env=other_task_install.env)
     announce(request, f"[test_full_variants] {task} bake: make test took {time.perf_counter() - start:.0f} s")
     summary = pytest_summary(proc.stdout)
