@@ -19,13 +19,18 @@ validation and checkpoint. A Lightning step is the wall time between two plain s
 is the epoch's wall time minus the plain work run inside it. Prints one JSON line: the median and the
 spread (min, max) of the per-step ratio (after `--warmup` steps) and of the per-epoch ratio.
 
-`--memory SIDE` trains only that side for `--epochs` in this process and prints its peak RSS, to compare
-the two sides' memory (run once per side, each in a fresh process).
+`--memory SIDE` trains only that side for `--epochs` in this process and prints its peak RSS (and, on a
+GPU, its peak CUDA memory), to compare the two sides' memory (run once per side, each in a fresh process).
+
+On a GPU (`--device cuda`, with the config's GPU settings, e.g. `-e gpu` passed as `--experiment gpu`) both
+sides run there, the plain loop under the same autocast and memory format; throughput is reported as
+samples/s and, for text, tokens/s (real tokens, padding excluded).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -38,12 +43,24 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 
 
+def peak_memory() -> dict[str, float]:
+    """This process's peak resident memory and, where CUDA was used, its peak CUDA memory, in MiB."""
+    import torch
+
+    out = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        out["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=10, help="steps left out of the per-step ratio")
     parser.add_argument("--memory", choices=("lightning", "plain"), help="train one side only; print its peak RSS")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--experiment", action="append", default=[], help="config experiments, e.g. gpu")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
 
@@ -54,10 +71,13 @@ def main() -> None:
     runner = importlib.import_module(f"{args.module}.runner")
     out_dir = tempfile.mkdtemp(prefix="step-ratio-")
 
+    device = torch.device(args.device)
+    accelerator = ["trainer.accelerator=gpu", "trainer.devices=1"] if args.device == "cuda" else []
+
     def make_cfg(name: str):
         overrides = [f"run.output_dir={out_dir}", f"run.name={name}", f"trainer.max_epochs={args.epochs}",
-                     "early_stopping.enabled=false", *args.overrides]
-        return config.load_config(overrides=overrides)
+                     "early_stopping.enabled=false", *accelerator, *args.overrides]
+        return config.load_config(experiment=args.experiment or None, overrides=overrides)
 
     class PlainLoop:
         """The hand-written loop on its own model, optimizer and loaders: a step per call, and the
@@ -80,7 +100,13 @@ def main() -> None:
             opt_cfg = module.configure_optimizers()
             self.opt, self.sched = opt_cfg["optimizer"], opt_cfg["lr_scheduler"]["scheduler"]
             self.criterion, self.clip = module.criterion, cfg.trainer.gradient_clip_val
-            self.net = module.net.train()
+            self.net = module.net.to(device).train()
+            self.channels_last = cfg.model.channels_last
+            precision = str(getattr(cfg.trainer.precision, "value", cfg.trainer.precision))
+            dtype = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}.get(precision)
+            self.autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not None and device.type == "cuda"
+                             else contextlib.nullcontext())
+            self.samples = self.tokens = 0
             self.epoch = 0
             self.batches = self.new_epoch()
             self.ckpt = os.path.join(out_dir, "plain.ckpt")
@@ -96,8 +122,14 @@ def main() -> None:
                 self.epoch += 1
                 self.batches = self.new_epoch()
                 batch = next(self.batches)
-            *inputs, y = batch
-            loss = self.criterion(self.net(*inputs), y)
+            *inputs, y = (t.to(device, non_blocking=True) for t in batch)
+            if self.channels_last:  # (B, C, H, W) in NHWC order, as the project's module does
+                inputs = [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in inputs]
+            self.samples += len(y)
+            if len(inputs) == 2:  # text: (input_ids, attention_mask)
+                self.tokens += int(inputs[1].sum())
+            with self.autocast:
+                loss = self.criterion(self.net(*inputs), y)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             if self.clip:
@@ -108,8 +140,9 @@ def main() -> None:
         def end_epoch(self) -> None:
             self.net.eval()
             correct = total = 0
-            with torch.no_grad():
-                for *inputs, y in self.dm.val_dataloader():
+            with torch.no_grad(), self.autocast:
+                for batch in self.dm.val_dataloader():
+                    *inputs, y = (t.to(device) for t in batch)
                     logits = self.net(*inputs)
                     self.criterion(logits, y)
                     correct += int((logits.argmax(-1) == y).sum())
@@ -135,10 +168,14 @@ def main() -> None:
             self.epoch_start, self.plain_in_epoch, self.mark = time.perf_counter(), 0.0, None
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             start = time.perf_counter()
             if self.mark is not None:
                 self.lightning_steps.append(start - self.mark)  # one Lightning step since the last plain step
             self.plain.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             self.mark = time.perf_counter()
             self.plain_steps.append(self.mark - start)
             self.plain_in_epoch += self.mark - start
@@ -158,15 +195,15 @@ def main() -> None:
             for _ in range(len(plain.dm.train_dataloader())):
                 plain.step()
             plain.end_epoch()
-        print(json.dumps({"side": "plain", "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        print(json.dumps({"side": "plain", **peak_memory()}))
         return
     if args.memory == "lightning":
         runner.train(make_cfg("lightning"), test=False)
-        print(json.dumps({"side": "lightning",
-                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        print(json.dumps({"side": "lightning", **peak_memory()}))
         return
 
-    timer = Interleave(PlainLoop())
+    plain_loop = PlainLoop()
+    timer = Interleave(plain_loop)
     runner.train(make_cfg("lightning"), extra_callbacks=[timer], test=False)
     step_pairs = list(zip(timer.lightning_steps, timer.plain_steps))[args.warmup:]  # noqa: B905
     step_ratios = [a / b for a, b in step_pairs]
@@ -181,6 +218,8 @@ def main() -> None:
         "lightning_s_per_step": statistics.median(a for a, _ in step_pairs),
         "plain_s_per_epoch": statistics.median(timer.plain_epochs),
         "lightning_s_per_epoch": statistics.median(timer.lightning_epochs),
+        "plain_samples_per_s": plain_loop.samples / sum(timer.plain_steps),
+        "plain_tokens_per_s": plain_loop.tokens / sum(timer.plain_steps) if plain_loop.tokens else None,
         "steps": len(step_pairs),
         "epochs": len(epoch_ratios),
         "threads": torch.get_num_threads(),

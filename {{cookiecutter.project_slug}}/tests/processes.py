@@ -10,6 +10,10 @@ from pathlib import Path
 
 import torch
 
+# A prefix for training commands started by a test: on a busy machine the test itself, which watches their
+# checkpoints, is then scheduled first and catches them mid-training.
+NICE = ["nice", "-n", "10"]
+
 
 def global_step(ckpt: Path) -> int:
     return int(torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"])

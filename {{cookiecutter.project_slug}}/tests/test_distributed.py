@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 import torch
 from labblocks.testing.sanity import assert_state_equal
-from processes import global_step, interrupt, wait_for_checkpoint
+from processes import NICE, global_step, interrupt, wait_for_checkpoint
 
 from {{cookiecutter.module_name}}.config import CONFIG_DIR
 from {{cookiecutter.module_name}}.submit import main as submit_main
 from {{cookiecutter.module_name}}.submit import minutes
 
-# The project's small network (DDP, syncing and resume do not depend on its size), 2 epochs of 8 batches.
-STEPS = 16
+# The project's small network (DDP, syncing and resume do not depend on its size), 2 epochs of 16 batches.
+STEPS = 32
 DDP = ["--devices", "2", "trainer.accelerator=cpu", "trainer.strategy=ddp"]
-SCHEDULE = ["trainer.max_epochs=2", "trainer.limit_train_batches=8", "checkpoint.every_n_train_steps=1"]
+SCHEDULE = ["trainer.max_epochs=2", "trainer.limit_train_batches=16", "checkpoint.every_n_train_steps=1"]
 TWO = ["-e", "tiny", "-e", "fast", *DDP, *SCHEDULE, "logger.kind=csv"]
 
 
@@ -35,7 +35,7 @@ def train_cli(
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # two processes on two cores
     if not wait:
         return subprocess.Popen(
-            cmd, cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            [*NICE, *cmd], cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
     done = subprocess.run(cmd, cwd=CONFIG_DIR.parent, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-4000:]

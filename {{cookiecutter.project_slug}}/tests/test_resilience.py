@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from labblocks.testing.sanity import assert_state_equal
-from processes import global_step, interrupt, wait_for_checkpoint
+from processes import NICE, global_step, interrupt, wait_for_checkpoint
 
 from {{cookiecutter.module_name}}.config import CONFIG_DIR
 from {{cookiecutter.module_name}}.runner import train
@@ -30,7 +30,9 @@ RUN = ["-e", "tiny", "-e", "fast", *OVERRIDES, "logger.kind=csv"]
 def start(tmp_path: Path, name: str, *extra: str) -> subprocess.Popen:
     """`python -m {{cookiecutter.module_name}}.train` in the background, as a user would start it."""
     cmd = [*TRAIN, *RUN, "--name", name, f"run.output_dir={tmp_path}", *extra]
-    return subprocess.Popen(cmd, cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*NICE, *cmd], cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
