@@ -136,7 +136,8 @@ def bench_task(task: str, workdir: Path, accuracy: bool) -> None:
     if task == "image_classification":
         # The LR finder on the default config: within 10x of the default optim.lr (2e-3), which trains it to
         # 99.6% (the accuracy check below measures that); Lightning's own rule suggested 5.5e-05 here.
-        code = (f"import json, tempfile; from {module}.config import load_config; from {module}.lr_find import find_lr; "
+        code = (f"import json, tempfile; from {module}.config import load_config; "
+                f"from {module}.lr_find import find_lr; "
                 "d = tempfile.mkdtemp(); r = find_lr(load_config(overrides=[f'run.output_dir={d}']), d); "
                 "print(json.dumps({'lr': r['suggestion'], 'reason': r['reason']}))")
         found = json.loads(run([py, "-c", code], cwd=project, env=env).stdout.strip().splitlines()[-1])
