@@ -243,7 +243,7 @@ class LoggerConfig:
     mode: WandbMode = WandbMode.auto  # $WANDB_MODE wins when set (tests set "disabled")
     notes: str = ""
     tags: list[str] = field(default_factory=list)
-    watch: str | None = "gradients"  # wandb.watch: gradients, parameters, all, or null
+    watch: str | None = "gradients"  # histograms every watch_log_freq steps: gradients, parameters, all, or null
     watch_log_freq: int = 100
     sample_rows: int = 16  # rows of the sample table logged before training (0 = none)
     prediction_rows: int = 8  # fixed validation examples whose predictions are logged every epoch (0 = none)

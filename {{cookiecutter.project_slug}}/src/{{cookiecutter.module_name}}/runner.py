@@ -237,7 +237,7 @@ def build_callbacks(
         rows = cfg.logger.prediction_rows
         if rows > 0 or cfg.logger.histograms:  # predictions on fixed val examples, per-class probability histograms
             callbacks.append(ValidationPredictions(dm.render_samples, dm.class_names, rows=rows))
-        if _value(cfg.logger.kind) == "wandb" and cfg.logger.watch:
+        if _value(cfg.logger.kind) in ("wandb", "tensorboard") and cfg.logger.watch:
             callbacks.append(WatchModel(log=cfg.logger.watch, log_freq=cfg.logger.watch_log_freq))
     return callbacks
 
