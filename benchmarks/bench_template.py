@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MODULES = {"image_classification": "bench_image", "text_classification": "bench_text"}
 ROWS: list[tuple[str, str, str, str]] = []  # (check, measured, target, result)
+UV = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")  # `make` bootstraps uv into .tools/ when missing
 
 
 def run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
@@ -73,18 +74,20 @@ def bake(task: str, workdir: Path) -> Path:
     for git in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "baked"]):
         run(["git", *git], cwd=project)
     start = time.perf_counter()
-    run(["uv", "sync", "--quiet"], cwd=project)
+    run([UV, "sync", "--quiet"], cwd=project)
     record(f"{task}: uv sync (install)", time.perf_counter() - start, "{:.1f} s", None)
     return project
 
 
 def bench_ratio(task: str, project: Path, py: str, env: dict, runs: int = 3) -> None:
     """Lightning vs a hand-written loop (benchmarks/step_ratio.py), the default config, W&B offline, `runs`
-    times; then each side's peak memory in a process of its own."""
+    times, each run followed by one of Lightning's floor (`--bare`: the same module in a Trainer with no
+    logger, checkpoints or callbacks); then each side's peak memory in a process of its own."""
     env = {**env, "WANDB_MODE": "offline"}
-    script = [py, str(REPO / "benchmarks" / "step_ratio.py"), "--module", MODULES[task]]
+    script = [py, str(REPO / "benchmarks" / "step_ratio.py"), "--module", MODULES[task], "--epochs", "3"]
     for i in range(runs):
-        r = json.loads(run([*script, "--epochs", "3"], cwd=project, env=env).stdout.strip().splitlines()[-1])
+        r, bare = (json.loads(run([*script, *extra], cwd=project, env=env).stdout.strip().splitlines()[-1])
+                   for extra in ([], ["--bare"]))
         lo, hi = r["step_ratio_spread"]
         q1, q3 = r["step_ratio_iqr"]
         record(f"{task} run {i + 1}: step ratio, median (IQR {q1:.3f}-{q3:.3f}, range {lo:.2f}-{hi:.2f})",
@@ -92,7 +95,11 @@ def bench_ratio(task: str, project: Path, py: str, env: dict, runs: int = 3) -> 
         lo, hi = r["epoch_ratio_spread"]
         record(f"{task} run {i + 1}: epoch ratio with validation and checkpoints, median (range {lo:.3f}-{hi:.3f})",
                r["epoch_ratio_median"], "{:.3f}x", 1.05)
-        record(f"{task} run {i + 1}: hand-written step / epoch", r["plain_s_per_step"], "{:.4f} s", None)
+        record(f"{task} run {i + 1}: hand-written step", r["plain_s_per_step"], "{:.4f} s", None)
+        q1, q3 = bare["step_ratio_iqr"]
+        record(f"{task} run {i + 1}: bare Lightning step ratio, median (IQR {q1:.3f}-{q3:.3f})",
+               bare["step_ratio_median"], "{:.3f}x", None)
+        record(f"{task} run {i + 1}: bare Lightning epoch ratio, median", bare["epoch_ratio_median"], "{:.3f}x", None)
     memory = {side: json.loads(run([*script, "--epochs", "1", "--memory", side], cwd=project, env=env)
                                .stdout.strip().splitlines()[-1])["peak_rss_mb"] for side in ("plain", "lightning")}
     record(f"{task}: peak RSS, hand-written loop", memory["plain"], "{:.0f} MiB", None)

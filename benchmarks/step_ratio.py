@@ -8,9 +8,10 @@ Run with the baked project's interpreter (bench_template.py does this):
 Both sides use the project's own model, DataModule and optimizer (`configure_optimizers`: the same AdamW,
 parameter groups and LR schedule) and gradient clipping as configured. The Lightning side is the project's
 real run with the default config: the configured logger (W&B offline by default), progress bar,
-callbacks, metrics, validation and checkpoints. The plain side, per epoch, trains on the same batches,
-then validates (loss and accuracy over the validation split) and saves a checkpoint (model, optimizer
-and scheduler state) with torch.save, as a hand-written loop would.
+callbacks, metrics, validation and checkpoints. The plain side, per epoch, trains on the same batches
+(summing the training loss and correct predictions, as the project's epoch metrics train/loss and
+train/acc do), then validates (loss and accuracy over the validation split) and saves a checkpoint
+(model, optimizer and scheduler state) with torch.save, as a hand-written loop would.
 
 The two run interleaved in one process, so both see the same machine speed at the same moment (on a
 shared 2-core VM the same step took 138 ms in one run and 192 ms in the next): at the start of each
@@ -18,6 +19,10 @@ Lightning batch a callback runs one plain step, and at the end of each Lightning
 validation and checkpoint. A Lightning step is the wall time between two plain steps; a Lightning epoch
 is the epoch's wall time minus the plain work run inside it. Prints one JSON line: the median and the
 spread (min, max) of the per-step ratio (after `--warmup` steps) and of the per-epoch ratio.
+
+`--bare` runs the Lightning side as Lightning's floor instead: the project's LightningModule (metrics
+included) in a Trainer with no logger, checkpoints, progress bar, model summary or callbacks, so the
+full run's ratio over the bare one is what the project's features add on top of Lightning's own loop.
 
 `--memory SIDE` trains only that side for `--epochs` in this process and prints its peak RSS (and, on a
 GPU, its peak CUDA memory), to compare the two sides' memory (run once per side, each in a fresh process).
@@ -59,6 +64,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=10, help="steps left out of the per-step ratio")
     parser.add_argument("--memory", choices=("lightning", "plain"), help="train one side only; print its peak RSS")
+    parser.add_argument("--bare", action="store_true", help="Lightning's floor: the module in a bare Trainer")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--experiment", action="append", default=[], help="config experiments, e.g. gpu")
     parser.add_argument("overrides", nargs="*")
@@ -107,6 +113,8 @@ def main() -> None:
             self.autocast = (torch.autocast(device.type, dtype=dtype) if dtype is not None and device.type == "cuda"
                              else contextlib.nullcontext())
             self.samples = self.tokens = 0
+            self.loss_sum = torch.zeros((), device=device)  # the epoch's train/loss and train/acc, kept on device
+            self.correct = torch.zeros((), dtype=torch.long, device=device)
             self.epoch = 0
             self.batches = self.new_epoch()
             self.ckpt = os.path.join(out_dir, "plain.ckpt")
@@ -129,7 +137,10 @@ def main() -> None:
             if len(inputs) == 2:  # text: (input_ids, attention_mask)
                 self.tokens += int(inputs[1].sum())
             with self.autocast:
-                loss = self.criterion(self.net(*inputs), y)
+                logits = self.net(*inputs)  # (B, K)
+                loss = self.criterion(logits, y)
+            self.loss_sum += loss.detach() * len(y)
+            self.correct += (logits.detach().argmax(-1) == y).sum()
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             if self.clip:
@@ -138,6 +149,8 @@ def main() -> None:
             self.sched.step()
 
         def end_epoch(self) -> None:
+            train_loss, train_acc = float(self.loss_sum), int(self.correct)  # one sync per epoch
+            self.loss_sum.zero_(), self.correct.zero_()
             self.net.eval()
             correct = total = 0
             with torch.no_grad(), self.autocast:
@@ -149,7 +162,8 @@ def main() -> None:
                     total += len(y)
             self.net.train()
             state = {"model": self.net.state_dict(), "optimizer": self.opt.state_dict(),
-                     "scheduler": self.sched.state_dict(), "epoch": self.epoch, "acc": correct / max(total, 1)}
+                     "scheduler": self.sched.state_dict(), "epoch": self.epoch, "acc": correct / max(total, 1),
+                     "train_loss": train_loss, "train_correct": train_acc}
             torch.save(state, self.ckpt)
 
     class Interleave(L.Callback):
@@ -204,7 +218,19 @@ def main() -> None:
 
     plain_loop = PlainLoop()
     timer = Interleave(plain_loop)
-    runner.train(make_cfg("lightning"), extra_callbacks=[timer], test=False)
+    if args.bare:
+        cfg = make_cfg("lightning")
+        L.seed_everything(cfg.run.seed)
+        dm = runner.build_datamodule(cfg)
+        kw = runner.trainer_kwargs(cfg)  # the config's device, precision and clipping, as the full run has them
+        keys = ("accelerator", "devices", "precision", "gradient_clip_val", "gradient_clip_algorithm")
+        same = {k: kw[k] for k in keys}
+        bare = L.Trainer(**same, max_epochs=args.epochs, num_sanity_val_steps=0,
+                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, callbacks=[timer])
+        bare.fit(runner.build_model(cfg, dm), dm)
+    else:
+        runner.train(make_cfg("lightning"), extra_callbacks=[timer], test=False)
     step_pairs = list(zip(timer.lightning_steps, timer.plain_steps))[args.warmup:]  # noqa: B905
     step_ratios = [a / b for a, b in step_pairs]
     epoch_ratios = [a / b for a, b in zip(timer.lightning_epochs, timer.plain_epochs, strict=True)]
@@ -220,6 +246,7 @@ def main() -> None:
         "lightning_s_per_epoch": statistics.median(timer.lightning_epochs),
         "plain_samples_per_s": plain_loop.samples / sum(timer.plain_steps),
         "plain_tokens_per_s": plain_loop.tokens / sum(timer.plain_steps) if plain_loop.tokens else None,
+        "bare": args.bare,
         "steps": len(step_pairs),
         "epochs": len(epoch_ratios),
         "threads": torch.get_num_threads(),
