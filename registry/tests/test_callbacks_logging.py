@@ -259,3 +259,33 @@ def test_bad_images_and_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="rows=4 needs render"):
         ValidationPredictions(None, CLASSES, rows=4)
     assert json.loads(json.dumps(to_uint8(np.ones((2, 2))).tolist())) == [[255, 255], [255, 255]]
+
+
+class _WholeBatches(torch.utils.data.Dataset):
+    """A dataset that returns whole batches (`__getitems__`), as a pre-tokenized text split does."""
+
+    def __init__(self) -> None:
+        self.x = torch.arange(20.0).reshape(10, 2)  # (N, 2)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        raise AssertionError("the DataLoader fetches whole batches from this dataset")
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x[indices], torch.tensor(indices)  # (B, 2), (B,)
+
+
+@pytest.mark.parametrize("dataset", ["items", "whole batches"])
+def test_first_batch_is_what_the_loader_yields_first(dataset: str) -> None:
+    """SampleTable and ValidationPredictions render the batch the DataLoader itself would make."""
+    from labblocks.callbacks._batches import first_batch
+
+    if dataset == "items":
+        loader = TinyData(batch_size=4).val_dataloader()
+    else:
+        loader = torch.utils.data.DataLoader(_WholeBatches(), batch_size=4, collate_fn=lambda batch: batch)
+    expected = next(iter(loader))
+    got = first_batch(loader, 4)
+    assert len(got) == len(expected) and all(torch.equal(a, b) for a, b in zip(got, expected, strict=True))

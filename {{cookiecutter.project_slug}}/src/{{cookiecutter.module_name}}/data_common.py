@@ -85,7 +85,8 @@ def seeded_loader(
 
 class SplitDataModule(L.LightningDataModule):
     """Loaders over fixed splits: subclasses fill `self.splits` ({"train", "val", "test"} -> dataset) and
-    set `cfg` (with batch_size, num_workers and pin_memory), `seed` and, if batches need one, `collate_fn`."""
+    set `cfg` (with batch_size, num_workers and pin_memory), `seed` and, if batches need one, `collate_fn`
+    (or `loader_dataset`, to load from another form of a split than `self.splits` holds)."""
 
     cfg: Any
     seed: int
@@ -95,7 +96,7 @@ class SplitDataModule(L.LightningDataModule):
     def _loader(self, name: str) -> StatefulDataLoader:
         c = self.cfg
         return seeded_loader(
-            self.splits[name],
+            self.loader_dataset(name),
             c.batch_size,
             self.seed,
             train=name == "train",
@@ -104,6 +105,10 @@ class SplitDataModule(L.LightningDataModule):
             pin_memory=c.pin_memory,
             collate_fn=self.collate_fn,
         )
+
+    def loader_dataset(self, name: str) -> Any:
+        """The dataset the `name` split's loader reads."""
+        return self.splits[name]
 
     def train_dataloader(self) -> StatefulDataLoader:
         return self._loader("train")

@@ -12,6 +12,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 
 from labblocks.callbacks import _histograms as hist
+from labblocks.callbacks._batches import first_batch
 from labblocks.callbacks._loggers import find_logger
 from labblocks.callbacks._media import Row, is_image
 from labblocks.callbacks._rows import rows_to_csv, rows_to_tensorboard
@@ -146,8 +147,7 @@ class ValidationPredictions(Callback):
             if loader is None or not hasattr(loader, "dataset"):
                 return None
             with preserved_rng():
-                n = min(self.rows, len(loader.dataset))
-                batch = loader.collate_fn([loader.dataset[i] for i in range(n)])
+                batch = first_batch(loader, self.rows)
                 assert self.render is not None
                 self._examples = (batch, self.render(batch))
         return self._examples

@@ -9,6 +9,7 @@ from typing import Any
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
+from labblocks.callbacks._batches import first_batch
 from labblocks.callbacks._loggers import find_logger
 from labblocks.callbacks._media import Row
 from labblocks.callbacks._rows import rows_to_csv, rows_to_tensorboard
@@ -31,8 +32,7 @@ class SampleTable(Callback):
         if loader is None or self.rows <= 0:
             return
         with preserved_rng():
-            n = min(self.rows, len(loader.dataset))
-            batch = loader.collate_fn([loader.dataset[i] for i in range(n)])
+            batch = first_batch(loader, self.rows)
             rows = self.render(batch)
         if not rows:
             return

@@ -4,6 +4,11 @@ Batches are `(input_ids, attention_mask, y)`: input_ids (B, T) int64 token ids s
 ending with [SEP], attention_mask (B, T) bool (True for real tokens), y (B,) int64 class indices. T is
 the longest sequence in the batch, or data.max_length with `padding: max_length`.
 
+Each split is tokenized once, when its first loader is made (`EncodedTexts`), and batches are gathered
+from those token ids: tokenizing every batch again cost the default step 15-20 % on CPU, and the
+tokenizer's own threads competed with the model's for the same cores. The token ids take 4 bytes per
+token of the padded split, e.g. 200 MB for a million texts of 48 tokens.
+
 The tokenizer (BPE or WordPiece, Hugging Face `tokenizers`) is trained on the training split only and
 saved as `<run dir>/tokenizer.json`; a resumed run loads it from there, and it also travels inside every
 checkpoint (the DataModule's state), so export and rebuilds use the exact same vocabulary.
@@ -17,6 +22,7 @@ from typing import Any
 
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from torch.utils.data import Dataset
 
 from {{cookiecutter.module_name}} import text_files
 from {{cookiecutter.module_name}}.data_common import SplitDataModule, stratified_split
@@ -71,6 +77,42 @@ def train_tokenizer(
     return tok
 
 
+class EncodedTexts(Dataset):
+    """A split of `(text, label)` pairs, tokenized once: the loader gathers whole batches from it.
+
+    ids (N, L) int32 is padded to the split's longest sequence (or max_length); a batch is cut to its own
+    longest, unless `fixed_length`, so batches equal those of tokenizing each batch on its own."""
+
+    def __init__(self, tokenizer: Tokenizer, items: list[tuple[str, int]], fixed_length: bool) -> None:
+        encoded = tokenizer.encode_batch([text for text, _ in items])
+        ids = [e.ids for e in encoded] or [[]]  # an empty split still has a (0, 0) shape
+        self.ids = torch.tensor(ids, dtype=torch.int32)[: len(items)]  # (N, L)
+        self.lengths = torch.tensor([sum(e.attention_mask) for e in encoded], dtype=torch.long)  # (N,)
+        self.labels = torch.tensor([label for _, label in items], dtype=torch.long)  # (N,)
+        self.fixed_length = fixed_length
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The batch of `indices` (the DataLoader asks for a whole batch at once)."""
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        lengths = self.lengths[idx]  # (B,)
+        t = self.ids.shape[1] if self.fixed_length else int(lengths.max())
+        ids = self.ids[idx, :t].long()  # (N, L) -> (B, T)
+        mask = torch.arange(t) < lengths[:, None]  # (B, T), True for real tokens
+        return ids, mask, self.labels[idx]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        ids, mask, y = self.__getitems__([i])
+        return ids[0], mask[0], y[0]  # (T,), (T,), ()
+
+
+def whole_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """The loader's collate_fn: EncodedTexts already returns the batch."""
+    return batch
+
+
 class TextDataModule(SplitDataModule):
     """Loads and splits the texts, fits (or loads) the tokenizer, and batches with dynamic padding."""
 
@@ -100,6 +142,7 @@ class TextDataModule(SplitDataModule):
         ids = dict(zip(("train", "val", "test"), split, strict=True))
         self.splits = {name: [(texts[i], labels[i]) for i in idx] for name, idx in ids.items()}
         self.tokenizer = self._tokenizer()
+        self._encoded: dict[str, tuple[Tokenizer, EncodedTexts]] = {}  # split -> (tokenizer used, its ids)
 
     # -- tokenizer -------------------------------------------------------------------------------------
 
@@ -179,12 +222,15 @@ class TextDataModule(SplitDataModule):
 
     # -- batches ---------------------------------------------------------------------------------------
 
-    def collate_fn(self, items: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        texts, labels = zip(*items, strict=True)
-        encoded = self.tokenizer.encode_batch(list(texts))
-        ids = torch.tensor([e.ids for e in encoded], dtype=torch.long)  # (B, T)
-        mask = torch.tensor([e.attention_mask for e in encoded], dtype=torch.bool)  # (B, T)
-        return ids, mask, torch.tensor(labels, dtype=torch.long)  # y: (B,)
+    collate_fn = staticmethod(whole_batch)
+
+    def loader_dataset(self, name: str) -> EncodedTexts:
+        """The split tokenized with the current tokenizer (again after a checkpoint brings another one)."""
+        tok, encoded = self._encoded.get(name, (None, None))
+        if tok is not self.tokenizer or encoded is None:
+            encoded = EncodedTexts(self.tokenizer, self.splits[name], self.cfg.padding == Padding.max_length)
+            self._encoded[name] = (self.tokenizer, encoded)
+        return encoded
 
     def render_samples(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> list[dict[str, Any]]:
         """Rows of (text as the model sees it, after tokenization, and label)."""
