@@ -135,7 +135,7 @@ def test_bad_images_are_all_found_at_setup_with_their_paths(make_cfg, tmp_path: 
     with pytest.raises(DataError) as err:
         dm.setup("fit")
     message = str(err.value)
-    assert message.startswith("3 unreadable image files:") and "data.skip_bad_images=true" in message
+    assert message.startswith("3 unreadable image file(s):") and "data.skip_bad_images=true" in message
     assert all(str(path) in message for path in bad) and "empty file (0 bytes)" in message
 
 
@@ -151,21 +151,15 @@ def test_bad_images_can_be_skipped_with_a_count(make_cfg, tmp_path: Path, capsys
 
 
 def test_an_empty_class_folder_is_refused_through_the_train_command(tmp_path: Path, capsys) -> None:
+    """With the unreadable files in the same report (and, with skip_bad_images, not in it)."""
     root = tmp_path / "images"
-    _folder_with_bad_files(root)
+    bad = _folder_with_bad_files(root)
     (root / "bird").mkdir()
-    code = main(
-        [
-            "-e",
-            "fast",
-            "-e",
-            "imagefolder",
-            f"data.root={root}",
-            f"run.output_dir={tmp_path / 'runs'}",
-            "logger.kind=csv",
-            "data.skip_bad_images=true",
-        ]
-    )
-    assert code == 2
+    args = ["-e", "fast", "-e", "imagefolder", f"data.root={root}", f"run.output_dir={tmp_path / 'runs'}"]
+    assert main([*args, "logger.kind=csv"]) == 2
     err = capsys.readouterr().err
-    assert "empty class folders" in err and str(root / "bird") in err and "Traceback" not in err
+    assert "1 empty class folder(s)" in err and str(root / "bird") in err and "Traceback" not in err
+    assert "3 unreadable image file(s)" in err and all(str(path) in err for path in bad)
+    assert main([*args, "logger.kind=csv", "data.skip_bad_images=true"]) == 2
+    err = capsys.readouterr().err
+    assert "1 empty class folder(s)" in err and "unreadable" not in err

@@ -60,10 +60,13 @@ def scan(folder: Path, class_names: list[str], check: bool, skip_bad: bool) -> t
                 labels.append(label)
             else:
                 bad.append(f"{path}: {why}")
+    problems = []  # all of them in one report
     if empty:
-        raise DataError(listing(empty, "empty class folders", "Every class needs at least one image."))
+        problems.append(listing(empty, "empty class folder(s)", "Every class needs at least one image."))
     if bad and not skip_bad:
-        raise DataError(listing(bad, "unreadable image files", SKIP_HINT))
+        problems.append(listing(bad, "unreadable image file(s)", SKIP_HINT))
+    if problems:
+        raise DataError("\n".join(problems))
     if bad:
         print(
             f"data: left out {len(bad)} unreadable image files under {folder} (data.skip_bad_images); "
