@@ -94,6 +94,25 @@ def test_a_damaged_last_checkpoint_is_set_aside_and_an_older_one_used(tiny_cfg, 
     assert len(aside) == 1 and aside[0].stat().st_size == 4096  # moved, not deleted
 
 
+def test_fresh_moves_the_earlier_run_aside_and_starts_a_new_wandb_run(tiny_cfg, capsys) -> None:
+    """--fresh after a longer run: without the move, a later rerun would resume the earlier run's more
+    advanced checkpoint, and W&B would merge the two runs under one id."""
+    cfg = tiny_cfg("trainer.max_epochs=2", name="again")
+    first = train(cfg, test=False)
+    earlier = sorted(p.name for p in (first.run_dir / "checkpoints").iterdir())
+    (first.run_dir / "wandb_run_id").write_text("earlier1\n")
+    args = ["-e", "tiny", "-e", "fast", "--name", "again", f"run.output_dir={cfg.run.output_dir}", "logger.kind=csv"]
+    assert main([*args, "--fresh"]) == 0
+    assert "the earlier run's checkpoints moved to" in capsys.readouterr().out
+    (moved,) = first.run_dir.glob("checkpoints.before-fresh-*")
+    assert sorted(p.name for p in moved.iterdir()) == earlier  # nothing lost
+    assert global_step(first.run_dir / "checkpoints" / "last.ckpt") < global_step(moved / "last.ckpt")
+    assert not (first.run_dir / "wandb_run_id").exists()  # the next W&B logger makes a new id
+    assert main(args) == 0  # a plain rerun resumes the new run, not the earlier one
+    resumed = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("resumed from:"))
+    assert "checkpoints/last.ckpt" in resumed and "before-fresh" not in resumed
+
+
 def test_no_readable_checkpoint_stops_with_what_to_do(tiny_cfg, capsys) -> None:
     cfg = tiny_cfg("trainer.max_epochs=1", name="empty")
     first = train(cfg, test=False)

@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import netrc
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from labblocks.callbacks import (
     ValidationPredictions,
     WatchModel,
 )
-from labblocks.resume import config_diff, git_commit, wandb_run_id
+from labblocks.resume import WANDB_ID_FILE, config_diff, git_commit, wandb_run_id
 from labblocks.runlock import RunLock, RunLockedError, is_rank_zero
 from lightning.pytorch.callbacks import (
     Callback,
@@ -309,6 +310,24 @@ def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
     return str(scan.newest) if scan.newest else None
 
 
+def start_over(rd: Path) -> None:
+    """`--fresh` in a run directory that holds an earlier run: its checkpoints move to
+    `checkpoints.before-fresh-<time>/` (nothing is deleted) and the new run gets its own W&B run id, so
+    neither a later resume (which takes the most advanced checkpoint) nor W&B mixes the two runs."""
+    folder = checkpoint_dir(rd)
+    old = sorted(folder.glob("*.ckpt*")) if folder.is_dir() else []
+    if old:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = rd / f"checkpoints.before-fresh-{stamp}"
+        n = 1
+        while target.exists():
+            n += 1
+            target = rd / f"checkpoints.before-fresh-{stamp}-{n}"
+        folder.rename(target)
+        print(f"starting over (--fresh): the earlier run's checkpoints moved to {target}", flush=True)
+    (rd / WANDB_ID_FILE).unlink(missing_ok=True)  # a new W&B run; the earlier one stays in wandb/
+
+
 def find_checkpoint(rd: Path, which: str) -> Path:
     """`last`, `best` (as recorded in last.ckpt by the top-k checkpoint callback), or a path."""
     if which not in ("best", "last"):
@@ -421,6 +440,8 @@ def train(
         rd.mkdir(parents=True, exist_ok=True)
     with run_lock(rd):
         resume_from = resume_checkpoint(cfg, rd) if ckpt_path == "auto" else ckpt_path
+        if ckpt_path == "auto" and not cfg.run.resume and not cfg.run.ckpt_path and zero:
+            start_over(rd)
         L.seed_everything(cfg.run.seed, workers=True, verbose=zero)
         dm = build_datamodule(cfg)
         module = build_model(cfg, dm)
