@@ -445,6 +445,7 @@ def train(
         L.seed_everything(cfg.run.seed, workers=True, verbose=zero)
         dm = build_datamodule(cfg)
         module = build_model(cfg, dm)
+        dm.setup("fit")  # bad data stops here, before a logger run or a trainer exists (fit's setup is a no-op)
         config = recorded_config(cfg, dm)
         changes = []
         saved = rd / "config.yaml"

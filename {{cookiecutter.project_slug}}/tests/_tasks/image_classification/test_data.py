@@ -159,6 +159,7 @@ def test_an_empty_class_folder_is_refused_through_the_train_command(tmp_path: Pa
     assert main([*args, "logger.kind=csv"]) == 2
     err = capsys.readouterr().err
     assert "1 empty class folder(s)" in err and str(root / "bird") in err and "Traceback" not in err
+    assert not (tmp_path / "runs" / "default" / "csv").exists()  # found before the logger started a run
     assert "3 unreadable image file(s)" in err and all(str(path) in err for path in bad)
     assert main([*args, "logger.kind=csv", "data.skip_bad_images=true"]) == 2
     err = capsys.readouterr().err
