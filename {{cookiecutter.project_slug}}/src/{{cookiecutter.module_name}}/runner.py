@@ -315,8 +315,7 @@ def start_over(rd: Path) -> None:
     `checkpoints.before-fresh-<time>/` (nothing is deleted) and the new run gets its own W&B run id, so
     neither a later resume (which takes the most advanced checkpoint) nor W&B mixes the two runs."""
     folder = checkpoint_dir(rd)
-    old = sorted(folder.glob("*.ckpt*")) if folder.is_dir() else []
-    if old:
+    if folder.is_dir() and any(folder.glob("*.ckpt*")):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = rd / f"checkpoints.before-fresh-{stamp}"
         n = 1
@@ -332,7 +331,7 @@ def find_checkpoint(rd: Path, which: str) -> Path:
     """`last`, `best` (as recorded in last.ckpt by the top-k checkpoint callback), or a path."""
     if which not in ("best", "last"):
         return Path(which)
-    last = rd / "checkpoints" / "last.ckpt"
+    last = checkpoint_dir(rd) / "last.ckpt"
     if not last.is_file():
         raise FileNotFoundError(f"{rd}: no checkpoints/last.ckpt; train first, or pass a checkpoint path")
     if which == "last":

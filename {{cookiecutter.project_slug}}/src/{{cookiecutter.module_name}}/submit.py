@@ -20,16 +20,8 @@ from typing import Any
 
 from {{cookiecutter.module_name}}.cli import build_parser, load_or_report, parse
 
-CLUSTER_FLAGS = {  # flag -> cluster.* key
-    "nodes": "nodes",
-    "gpus_per_node": "gpus_per_node",
-    "cpus_per_task": "cpus_per_task",
-    "mem_gb": "mem_gb",
-    "time": "time",
-    "partition": "partition",
-    "account": "account",
-    "qos": "qos",
-}
+# flags that set the cluster.* key of the same name
+CLUSTER_FLAGS = ("nodes", "gpus_per_node", "cpus_per_task", "mem_gb", "time", "partition", "account", "qos")
 
 
 def minutes(text: str | int) -> int:
@@ -180,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local", action="store_true", help="run the job on this machine (submitit local executor)")
     parser.add_argument("--wait", action="store_true", help="wait for the job to end and print its result")
     args = parse(parser, argv)
-    args.overrides += [
-        f"cluster.{key}={getattr(args, flag)}" for flag, key in CLUSTER_FLAGS.items() if getattr(args, flag) is not None
-    ]
+    args.overrides += [f"cluster.{k}={getattr(args, k)}" for k in CLUSTER_FLAGS if getattr(args, k) is not None]
     cfg = load_or_report(args)
     if cfg is None:
         return 2
