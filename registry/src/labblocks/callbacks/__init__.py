@@ -4,6 +4,7 @@ from labblocks.callbacks.histograms import PredictionHistograms
 from labblocks.callbacks.loader_position import LoaderPosition
 from labblocks.callbacks.metadata import RunMetadata
 from labblocks.callbacks.predictions import ValidationPredictions
+from labblocks.callbacks.progress import ProgressBar
 from labblocks.callbacks.rng import RNGState
 from labblocks.callbacks.samples import SampleTable
 from labblocks.callbacks.signals import SignalCheckpoint, TrainingInterrupted
@@ -13,6 +14,7 @@ from labblocks.callbacks.watch import WatchModel
 __all__ = [
     "LoaderPosition",
     "PredictionHistograms",
+    "ProgressBar",
     "RNGState",
     "RunMetadata",
     "SampleTable",
