@@ -12,7 +12,8 @@ it with `uv sync`, and measures, printing ratios against baselines taken in the 
 - Lightning vs a hand-written PyTorch loop doing the same work, interleaved in one process
   (benchmarks/step_ratio.py), three runs of the default config with W&B offline: the per-step ratio
   (target <= 1.03) and the per-epoch ratio with validation and checkpoints (target <= 1.05), medians with
-  their spread; and the peak memory of each side, each in a process of its own;
+  their spread; after each, the project's module in a bare Trainer and Lightning's own floor (a module
+  whose step is only the forward and loss); and the peak memory of each side, each in a process of its own;
 - accuracy of the default config (image: >= 95% val acc; text: >= 90% for both backbones) and, for
   text, a bag-of-words baseline on the same split.
 
@@ -81,13 +82,14 @@ def bake(task: str, workdir: Path) -> Path:
 
 def bench_ratio(task: str, project: Path, py: str, env: dict, runs: int = 3) -> None:
     """Lightning vs a hand-written loop (benchmarks/step_ratio.py), the default config, W&B offline, `runs`
-    times, each run followed by one of Lightning's floor (`--bare`: the same module in a Trainer with no
-    logger, checkpoints or callbacks); then each side's peak memory in a process of its own."""
+    times, each run followed by the project's module in a bare Trainer (`--bare`: no logger, checkpoints or
+    callbacks) and by Lightning's own floor (`--floor`: a forward-and-loss module in that bare Trainer);
+    then each side's peak memory in a process of its own."""
     env = {**env, "WANDB_MODE": "offline"}
     script = [py, str(REPO / "benchmarks" / "step_ratio.py"), "--module", MODULES[task], "--epochs", "3"]
     for i in range(runs):
-        r, bare = (json.loads(run([*script, *extra], cwd=project, env=env).stdout.strip().splitlines()[-1])
-                   for extra in ([], ["--bare"]))
+        r, bare, floor = (json.loads(run([*script, *extra], cwd=project, env=env).stdout.strip().splitlines()[-1])
+                          for extra in ([], ["--bare"], ["--floor"]))
         lo, hi = r["step_ratio_spread"]
         q1, q3 = r["step_ratio_iqr"]
         record(f"{task} run {i + 1}: step ratio, median (IQR {q1:.3f}-{q3:.3f}, range {lo:.2f}-{hi:.2f})",
@@ -100,6 +102,9 @@ def bench_ratio(task: str, project: Path, py: str, env: dict, runs: int = 3) -> 
         record(f"{task} run {i + 1}: bare Lightning step ratio, median (IQR {q1:.3f}-{q3:.3f})",
                bare["step_ratio_median"], "{:.3f}x", None)
         record(f"{task} run {i + 1}: bare Lightning epoch ratio, median", bare["epoch_ratio_median"], "{:.3f}x", None)
+        q1, q3 = floor["step_ratio_iqr"]
+        record(f"{task} run {i + 1}: Lightning's floor, forward-and-loss module, step ratio (IQR {q1:.3f}-{q3:.3f})",
+               floor["step_ratio_median"], "{:.3f}x", None)
     memory = {side: json.loads(run([*script, "--epochs", "1", "--memory", side], cwd=project, env=env)
                                .stdout.strip().splitlines()[-1])["peak_rss_mb"] for side in ("plain", "lightning")}
     record(f"{task}: peak RSS, hand-written loop", memory["plain"], "{:.0f} MiB", None)

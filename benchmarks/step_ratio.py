@@ -23,6 +23,10 @@ spread (min, max) of the per-step ratio (after `--warmup` steps) and of the per-
 `--bare` runs the Lightning side as Lightning's floor instead: the project's LightningModule (metrics
 included) in a Trainer with no logger, checkpoints, progress bar, model summary or callbacks, so the
 full run's ratio over the bare one is what the project's features add on top of Lightning's own loop.
+`--floor` goes one further: in that bare Trainer, a LightningModule whose training step is the hand-written
+step's forward and loss and nothing else (no metrics), with the project's network, optimizer and schedule:
+what Lightning's loop itself costs, before anything of the project's. Its validation step is the forward
+and loss too, and it saves no checkpoint, so only its step ratio compares like with like.
 
 `--memory SIDE` trains only that side for `--epochs` in this process and prints its peak RSS (and, on a
 GPU, its peak CUDA memory), to compare the two sides' memory (run once per side, each in a fresh process).
@@ -64,7 +68,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=10, help="steps left out of the per-step ratio")
     parser.add_argument("--memory", choices=("lightning", "plain"), help="train one side only; print its peak RSS")
-    parser.add_argument("--bare", action="store_true", help="Lightning's floor: the module in a bare Trainer")
+    parser.add_argument("--bare", action="store_true", help="the project's module in a bare Trainer")
+    parser.add_argument("--floor", action="store_true", help="a forward-and-loss module in a bare Trainer")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--experiment", action="append", default=[], help="config experiments, e.g. gpu")
     parser.add_argument("overrides", nargs="*")
@@ -218,17 +223,38 @@ def main() -> None:
 
     plain_loop = PlainLoop()
     timer = Interleave(plain_loop)
-    if args.bare:
+
+    class Floor(L.LightningModule):
+        """The hand-written step in Lightning: forward and loss; the project's network, optimizer, schedule."""
+
+        def __init__(self, project_module: L.LightningModule) -> None:
+            super().__init__()
+            self.project = project_module  # its configure_optimizers reads the trainer, attached through this one
+
+        def training_step(self, batch, batch_idx):
+            *inputs, y = batch
+            if self.project.channels_last:  # (B, C, H, W) in NHWC order, as the plain loop does
+                inputs = [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in inputs]
+            return self.project.criterion(self.project.net(*inputs), y)  # inputs -> (B, K) -> loss
+
+        def validation_step(self, batch, batch_idx):
+            return self.training_step(batch, batch_idx)
+
+        def configure_optimizers(self):
+            return self.project.configure_optimizers()
+
+    if args.bare or args.floor:
         cfg = make_cfg("lightning")
         L.seed_everything(cfg.run.seed)
         dm = runner.build_datamodule(cfg)
-        kw = runner.trainer_kwargs(cfg)  # the config's device, precision and clipping, as the full run has them
-        keys = ("accelerator", "devices", "precision", "gradient_clip_val", "gradient_clip_algorithm")
+        kw = runner.trainer_kwargs(cfg)  # the device, precision, clipping and profiler of the full run
+        keys = ("accelerator", "devices", "precision", "gradient_clip_val", "gradient_clip_algorithm", "profiler")
         same = {k: kw[k] for k in keys}
         bare = L.Trainer(**same, max_epochs=args.epochs, num_sanity_val_steps=0,
                          logger=False, enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False, callbacks=[timer])
-        bare.fit(runner.build_model(cfg, dm), dm)
+        module = runner.build_model(cfg, dm)
+        bare.fit(Floor(module) if args.floor else module, dm)
     else:
         runner.train(make_cfg("lightning"), extra_callbacks=[timer], test=False)
     step_pairs = list(zip(timer.lightning_steps, timer.plain_steps))[args.warmup:]  # noqa: B905
@@ -247,6 +273,7 @@ def main() -> None:
         "plain_samples_per_s": plain_loop.samples / sum(timer.plain_steps),
         "plain_tokens_per_s": plain_loop.tokens / sum(timer.plain_steps) if plain_loop.tokens else None,
         "bare": args.bare,
+        "floor": args.floor,
         "steps": len(step_pairs),
         "epochs": len(epoch_ratios),
         "threads": torch.get_num_threads(),

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from labblocks.callbacks import ProgressBar
+from labblocks.profiler import NullProfiler
 from lightning.pytorch import Callback
 from own_data import make_own_data
 
 from {{cookiecutter.module_name}} import evaluate
 from {{cookiecutter.module_name}}.config import CONFIG_DIR, experiment_names
-from {{cookiecutter.module_name}}.runner import train
+from {{cookiecutter.module_name}}.runner import train, trainer_kwargs
 
 
 class Losses(Callback):
@@ -76,10 +78,19 @@ def test_validation_twice_per_epoch(tiny_cfg) -> None:
 
 
 def test_limit_train_batches_one_is_one_batch(tiny_cfg) -> None:
-    """As in Lightning: an int is a number of batches (1 used to mean 100 % here)."""
+    """As in Lightning: an int is a number of batches (1 used to mean 100 % here). Also: the run has the
+    cheap profiler and progress bar (benchmarks/step_ratio.py measures what they save)."""
     rec = Losses()
-    train(tiny_cfg("trainer.limit_train_batches=1"), extra_callbacks=[rec], test=False)
+    cfg = tiny_cfg("trainer.limit_train_batches=1", "trainer.enable_progress_bar=true")
+    result = train(cfg, extra_callbacks=[rec], test=False)
     assert len(rec.losses) == 1
+    assert isinstance(result.trainer.profiler, NullProfiler)
+    assert [type(c) for c in result.trainer.callbacks if isinstance(c, ProgressBar)] == [ProgressBar]
+
+
+def test_trainer_profiler_none_is_the_null_profiler_and_others_pass_through(make_cfg) -> None:
+    assert isinstance(trainer_kwargs(make_cfg())["profiler"], NullProfiler)
+    assert trainer_kwargs(make_cfg(experiments=("debug/profiler",)))["profiler"] == "simple"
 
 
 def test_train_then_evaluate_the_best_checkpoint(tiny_cfg, capsys: pytest.CaptureFixture) -> None:
