@@ -88,6 +88,26 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     return target
 
 
+def atomic_link(source: str | Path, path: str | Path) -> bool:
+    """Put a hard link to `source` under `path` (replacing what was there), the way `atomic_torch_save`
+    replaces a file: readers see the old file or the new one. Both names then hold the same data, and
+    deleting or replacing either leaves the other whole. False, with nothing changed, where the filesystem
+    refuses hard links (another device, some network or FUSE mounts): write the file instead."""
+    target = Path(path)
+    tmp = _partial_name(target)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        return False
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+    return True
+
+
 def __getattr__(name: str) -> Any:  # the Lightning plugin, imported only when asked for (lightning is slow)
     if name == "AtomicCheckpointIO":
         from labblocks.checkpoint_io import AtomicCheckpointIO

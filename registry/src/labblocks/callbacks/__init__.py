@@ -1,5 +1,6 @@
 """Reusable Lightning callbacks. They work with the W&B, TensorBoard and CSV loggers (and none)."""
 
+from labblocks.callbacks.checkpoint import LinkingCheckpoint
 from labblocks.callbacks.histograms import PredictionHistograms
 from labblocks.callbacks.loader_position import LoaderPosition
 from labblocks.callbacks.metadata import RunMetadata
@@ -12,6 +13,7 @@ from labblocks.callbacks.wandb_table import log_wandb_table
 from labblocks.callbacks.watch import WatchModel
 
 __all__ = [
+    "LinkingCheckpoint",
     "LoaderPosition",
     "PredictionHistograms",
     "ProgressBar",
