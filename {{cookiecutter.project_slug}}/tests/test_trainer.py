@@ -140,12 +140,25 @@ class WorseEveryEpoch(Callback):
             trainer.callback_metrics["val/acc"] = torch.tensor(0.9 - 0.1 * trainer.current_epoch)
 
 
-def test_last_checkpoint_is_the_newest_state_when_the_metric_gets_worse(tiny_cfg) -> None:
+@pytest.mark.parametrize("link_last", [False, True])
+def test_last_checkpoint_is_the_newest_state_when_the_metric_gets_worse(tiny_cfg, link_last: bool) -> None:
     """Lightning's save_last only refreshes last.ckpt with a new top-k checkpoint: after an epoch that did
-    not improve, a rerun would have resumed from an older epoch."""
-    result = train(
-        tiny_cfg("trainer.max_epochs=3", "checkpoint.save_top_k=1"), extra_callbacks=[WorseEveryEpoch()], test=False
-    )
-    last = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    not improve, a rerun would have resumed from an older epoch. With link_last, last.ckpt was a link to the
+    best file after epoch 0, and writing a newer last.ckpt must leave that file as it was."""
+    cfg = tiny_cfg("trainer.max_epochs=3", "checkpoint.save_top_k=1", f"checkpoint.link_last={link_last}")
+    result = train(cfg, extra_callbacks=[WorseEveryEpoch()], test=False)
+    last_path = result.run_dir / "checkpoints" / "last.ckpt"
+    last = torch.load(last_path, map_location="cpu", weights_only=True)
     assert last["epoch"] == 2 and last["global_step"] == result.trainer.global_step
-    assert Path(result.checkpoint_callback.best_model_path).name.startswith("epoch000")
+    best_path = Path(result.checkpoint_callback.best_model_path)
+    best = torch.load(best_path, map_location="cpu", weights_only=True)
+    assert best_path.name.startswith("epoch000") and best["epoch"] == 0 and best["global_step"] < last["global_step"]
+    assert best_path.stat().st_ino != last_path.stat().st_ino
+
+
+@pytest.mark.parametrize("link_last", [False, True])
+def test_link_last_writes_the_state_of_a_new_best_once(tiny_cfg, link_last: bool) -> None:
+    result = train(tiny_cfg("trainer.max_epochs=1", f"checkpoint.link_last={link_last}"), test=False)
+    best, last = Path(result.checkpoint_callback.best_model_path), result.run_dir / "checkpoints" / "last.ckpt"
+    assert (best.stat().st_ino == last.stat().st_ino) is link_last  # one file under two names, or two files
+    assert torch.load(last, map_location="cpu", weights_only=True)["global_step"] == result.trainer.global_step

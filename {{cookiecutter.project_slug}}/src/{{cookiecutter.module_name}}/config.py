@@ -223,6 +223,9 @@ class CheckpointConfig:
     # on SIGUSR1/SIGTERM (a cluster's preemption or time-limit warning) and Ctrl-C: write last.ckpt at
     # the next step and stop cleanly, so the same command resumes from that step
     save_on_signal: bool = True
+    # after an epoch that sets a new best: last.ckpt as a hard link to that checkpoint, not a second write of
+    # the same state (for large checkpoints; the two names then share one copy of the data on disk)
+    link_last: bool = False
 
 
 @dataclass

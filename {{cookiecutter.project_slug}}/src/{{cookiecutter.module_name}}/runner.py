@@ -20,6 +20,7 @@ import labblocks
 import lightning as L
 import yaml
 from labblocks.callbacks import (
+    LinkingCheckpoint,
     LoaderPosition,
     ProgressBar,
     RNGState,
@@ -197,8 +198,9 @@ def build_callbacks(
     cfg: DictConfig, rd: Path, dm: DataModule, config: dict[str, Any], logger: Logger | None
 ) -> list[Callback]:
     ck = cfg.checkpoint
+    checkpoint = LinkingCheckpoint if ck.link_last else ModelCheckpoint
     callbacks: list[Callback] = [
-        ModelCheckpoint(  # the best top-k by the monitored metric (first: it is trainer.checkpoint_callback)
+        checkpoint(  # the best top-k by the monitored metric (first: it is trainer.checkpoint_callback)
             dirpath=checkpoint_dir(rd),
             filename="epoch{epoch:03d}-acc{val/acc:.4f}",
             auto_insert_metric_name=False,
@@ -209,7 +211,7 @@ def build_callbacks(
         ),
         # last.ckpt is always the newest state, whatever the metric did: callbacks of its own with no monitor
         # (Lightning's save_last only refreshes it on a step where a top-k checkpoint is also saved).
-        last_checkpoint(rd, every_n_epochs=1),
+        last_checkpoint(rd, checkpoint, every_n_epochs=1),
         RNGState(),
         LoaderPosition(),
         RunMetadata(config, cfg.run.seed, git_commit(PROJECT_ROOT), project=PROJECT),
@@ -218,7 +220,7 @@ def build_callbacks(
     if cfg.trainer.enable_progress_bar:
         callbacks.append(ProgressBar(interval=0.5))  # redrawn twice a second: a redraw costs about 1 ms
     if ck.every_n_train_steps:  # and mid-epoch (Lightning takes steps or epochs per callback, not both)
-        callbacks.append(last_checkpoint(rd, every_n_train_steps=ck.every_n_train_steps))
+        callbacks.append(last_checkpoint(rd, checkpoint, every_n_train_steps=ck.every_n_train_steps))
     if ck.save_on_signal:
         callbacks.append(SignalCheckpoint(checkpoint_dir(rd) / "last.ckpt"))
     es = cfg.early_stopping
@@ -244,11 +246,9 @@ def build_callbacks(
     return callbacks
 
 
-def last_checkpoint(rd: Path, **every: int) -> ModelCheckpoint:
+def last_checkpoint(rd: Path, checkpoint: type[ModelCheckpoint], **every: int) -> ModelCheckpoint:
     """A callback that writes the newest training state to checkpoints/last.ckpt (every epoch or N steps)."""
-    return ModelCheckpoint(
-        dirpath=checkpoint_dir(rd), filename="last", save_top_k=1, enable_version_counter=False, **every
-    )
+    return checkpoint(dirpath=checkpoint_dir(rd), filename="last", save_top_k=1, enable_version_counter=False, **every)
 
 
 def trainer_kwargs(cfg: DictConfig) -> dict[str, Any]:
