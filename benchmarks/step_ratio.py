@@ -16,9 +16,11 @@ train/acc do), then validates (loss and accuracy over the validation split) and 
 The two run interleaved in one process, so both see the same machine speed at the same moment (on a
 shared 2-core VM the same step took 138 ms in one run and 192 ms in the next): at the start of each
 Lightning batch a callback runs one plain step, and at the end of each Lightning epoch the plain epoch's
-validation and checkpoint. A Lightning step is the wall time between two plain steps; a Lightning epoch
-is the epoch's wall time minus the plain work run inside it. Prints one JSON line: the median and the
-spread (min, max) of the per-step ratio (after `--warmup` steps) and of the per-epoch ratio.
+validation and checkpoint. A Lightning step is the wall time between two plain steps. A Lightning epoch
+runs from its start to the next epoch's start (or the end of training), minus the plain work run inside
+it: Lightning saves its end-of-epoch checkpoints after every other callback's epoch-end hook, so an epoch
+that ended at this callback's hook would leave them out. Prints one JSON line: the median and the spread
+(min, max) of the per-step ratio (after `--warmup` steps) and of the per-epoch ratio.
 
 `--bare` runs the Lightning side as Lightning's floor instead: the project's LightningModule (metrics
 included) in a Trainer with no logger, checkpoints, progress bar, model summary or callbacks, so the
@@ -179,11 +181,13 @@ def main() -> None:
             self.mark: float | None = None
             self.lightning_steps: list[float] = []
             self.plain_steps: list[float] = []
-            self.epoch_start = self.plain_in_epoch = 0.0
+            self.epoch_start: float | None = None
+            self.plain_in_epoch = 0.0
             self.lightning_epochs: list[float] = []
             self.plain_epochs: list[float] = []
 
         def on_train_epoch_start(self, trainer, pl_module) -> None:
+            self.close_epoch()
             self.epoch_start, self.plain_in_epoch, self.mark = time.perf_counter(), 0.0, None
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
@@ -200,13 +204,23 @@ def main() -> None:
             self.plain_in_epoch += self.mark - start
 
         def on_train_epoch_end(self, trainer, pl_module) -> None:
-            # Lightning's validation and checkpoints ran inside this epoch; now the plain loop's.
+            # Lightning's validation ran before this hook; now the plain loop's validation and checkpoint.
             start = time.perf_counter()
             self.plain.end_epoch()
-            end = time.perf_counter()
-            plain_end = end - start
-            self.lightning_epochs.append(start - self.epoch_start - self.plain_in_epoch)
-            self.plain_epochs.append(self.plain_in_epoch + plain_end)
+            self.plain_in_epoch += time.perf_counter() - start
+
+        def on_train_end(self, trainer, pl_module) -> None:
+            self.close_epoch()
+
+        def close_epoch(self) -> None:
+            """Ends the epoch in progress, if any. Lightning runs checkpoint callbacks after every other
+            callback's `on_train_epoch_end`, so its end-of-epoch checkpoints are only done by the next
+            epoch's start (or the end of training): the epoch is measured up to there."""
+            if self.epoch_start is None:
+                return
+            self.lightning_epochs.append(time.perf_counter() - self.epoch_start - self.plain_in_epoch)
+            self.plain_epochs.append(self.plain_in_epoch)
+            self.epoch_start = None
 
     if args.memory == "plain":
         plain = PlainLoop()
