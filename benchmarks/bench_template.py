@@ -122,7 +122,8 @@ def bench_task(task: str, workdir: Path, accuracy: bool) -> None:
     project = bake(task, workdir)
     module = MODULES[task]
     py = str(project / ".venv" / "bin" / "python")
-    env = {**os.environ, "WANDB_MODE": "disabled"}
+    # the baked Makefile calls `uv`: the one found above, also where it is not on PATH
+    env = {**os.environ, "WANDB_MODE": "disabled", "PATH": f"{Path(UV).parent}{os.pathsep}{os.environ['PATH']}"}
 
     base = wall([py, "-c", "pass"], project)
     helped = wall([py, "-m", f"{module}.train", "--help"], project)
