@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from _tiny import TinyData, TinyModel, quiet_trainer
-from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
 from labblocks.callbacks import ProgressBar
 from labblocks.profiler import NullProfiler
@@ -15,39 +15,39 @@ from labblocks.profiler import NullProfiler
 pytestmark = pytest.mark.multisecond  # Trainer fits
 
 
-def _fit(monkeypatch: pytest.MonkeyPatch, bar: ProgressBar, epochs: int = 2) -> list[tuple[str, int, int]]:
-    """Fit with `bar`; returns where Lightning's own bar code redrew: ("train" | "val", epoch, batch_idx)."""
-    seen: list[tuple[str, int, int]] = []
-    train_end, val_end = TQDMProgressBar.on_train_batch_end, TQDMProgressBar.on_validation_batch_end
+def _fit(monkeypatch: pytest.MonkeyPatch, bar: ProgressBar, epochs: int = 2) -> list[tuple[str, int]]:
+    """Fit with `bar`; returns each redraw that moved a bar: (its description, batches done)."""
+    drawn: list[tuple[str, int]] = []
+    shown: dict[int, tuple[str, int]] = {}
+    refresh = Tqdm.refresh
 
-    def on_train(self: Any, trainer: Any, module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        seen.append(("train", trainer.current_epoch, batch_idx))
-        train_end(self, trainer, module, outputs, batch, batch_idx)
+    def recording(self: Tqdm, *args: Any, **kwargs: Any) -> Any:
+        where = (self.desc.rstrip(": "), self.n)  # "Epoch 0: " -> "Epoch 0"
+        if self.n and shown.get(id(self)) != where:  # not a redraw of the same position
+            shown[id(self)] = where
+            drawn.append(where)
+        return refresh(self, *args, **kwargs)
 
-    def on_val(self: Any, trainer: Any, module: Any, outputs: Any, batch: Any, batch_idx: int, *a: Any) -> None:
-        seen.append(("val", trainer.current_epoch, batch_idx))
-        val_end(self, trainer, module, outputs, batch, batch_idx, *a)
-
-    monkeypatch.setattr(TQDMProgressBar, "on_train_batch_end", on_train)
-    monkeypatch.setattr(TQDMProgressBar, "on_validation_batch_end", on_val)
+    monkeypatch.setattr(Tqdm, "refresh", recording)
     trainer = quiet_trainer(max_epochs=epochs, enable_progress_bar=True, callbacks=[bar])
     trainer.fit(TinyModel(), TinyData(n_train=24, n_val=12, batch_size=6))  # 4 train, 2 val batches
     assert bar.train_progress_bar.n == bar.train_progress_bar.total == 4  # the bar ends full
-    return seen
+    return drawn
+
+
+VAL = "Validation DataLoader 0"
 
 
 def test_progress_bar_redraws_after_the_first_and_each_last_batch_within_its_interval(monkeypatch) -> None:
-    seen = _fit(monkeypatch, ProgressBar(interval=3600))
-    assert seen == [
-        ("train", 0, 0), ("train", 0, 3), ("val", 0, 1),  # the first redraw, then only each loop's last batch
-        ("train", 1, 3), ("val", 1, 1),
-    ]
+    drawn = _fit(monkeypatch, ProgressBar(interval=3600))
+    # the first batch, then only each loop's last batch
+    assert drawn == [("Epoch 0", 1), ("Epoch 0", 4), (VAL, 2), ("Epoch 1", 4), (VAL, 2)]
 
 
 def test_progress_bar_redraws_every_batch_with_interval_zero(monkeypatch) -> None:
-    seen = _fit(monkeypatch, ProgressBar(interval=0))
-    assert [s for s in seen if s[0] == "train"] == [("train", e, b) for e in range(2) for b in range(4)]
-    assert [s for s in seen if s[0] == "val"] == [("val", e, b) for e in range(2) for b in range(2)]
+    drawn = _fit(monkeypatch, ProgressBar(interval=0))
+    assert [d for d in drawn if d[0] != VAL] == [(f"Epoch {e}", b) for e in range(2) for b in range(1, 5)]
+    assert [d for d in drawn if d[0] == VAL] == [(VAL, b) for e in range(2) for b in range(1, 3)]
 
 
 @pytest.mark.parametrize("interval", [-1.0, float("nan")])

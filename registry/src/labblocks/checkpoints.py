@@ -80,12 +80,21 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace(tmp, target)
+    return target
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    """Rename the finished temporary file `tmp` onto `target` and make the rename durable."""
+    try:
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
-    return target
 
 
 def atomic_link(source: str | Path, path: str | Path) -> bool:
@@ -99,12 +108,7 @@ def atomic_link(source: str | Path, path: str | Path) -> bool:
         os.link(source, tmp)
     except OSError:
         return False
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
+    _replace(tmp, target)
     return True
 
 

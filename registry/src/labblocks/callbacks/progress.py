@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 
 class ProgressBar(TQDMProgressBar):
-    """`TQDMProgressBar` that redraws when `interval` seconds have passed since its last redraw, and on
+    """`TQDMProgressBar` that redraws when `interval` seconds have passed since its last redraw, and after
     each loop's last batch; the batches in between cost a clock read.
 
     A redraw (the bar and the metrics beside it) costs about 1 ms. Lightning's `refresh_rate` counts
@@ -26,52 +24,13 @@ class ProgressBar(TQDMProgressBar):
         self.interval = interval
         self._next_redraw = 0.0
 
-    def _due(self, batch_idx: int, total: int | float | None) -> bool:
-        """Whether to redraw after batch `batch_idx` of `total` (always after the last one)."""
+    def _should_update(self, current: int, total: int | float) -> bool:
+        """Whether to redraw after batch number `current` of `total`. Lightning's bar asks this after every
+        train, validation, test and predict batch (tests/test_progress_profiler.py fails if it stops)."""
+        if not self.is_enabled:
+            return False
         now = time.monotonic()
-        if now < self._next_redraw and batch_idx + 1 != total:
+        if now < self._next_redraw and current != total:
             return False
         self._next_redraw = now + self.interval
         return True
-
-    def on_train_batch_end(
-        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
-    ) -> None:
-        if self.is_enabled and self._due(batch_idx, self.train_progress_bar.total):
-            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
-
-    def on_validation_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        if self.is_enabled and self._due(batch_idx, self.val_progress_bar.total):
-            super().on_validation_batch_end(trainer, pl_module, outputs, batch, batch_idx, dataloader_idx)
-
-    def on_test_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        if self.is_enabled and self._due(batch_idx, self.test_progress_bar.total):
-            super().on_test_batch_end(trainer, pl_module, outputs, batch, batch_idx, dataloader_idx)
-
-    def on_predict_batch_end(
-        self,
-        trainer: Trainer,
-        pl_module: LightningModule,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        if self.is_enabled and self._due(batch_idx, self.predict_progress_bar.total):
-            super().on_predict_batch_end(trainer, pl_module, outputs, batch, batch_idx, dataloader_idx)
