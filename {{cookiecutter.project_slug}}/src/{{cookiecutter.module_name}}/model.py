@@ -13,7 +13,6 @@ import lightning as L
 import torch
 from torch import nn
 from torchmetrics.aggregation import MeanMetric
-from torchmetrics.classification import MulticlassAccuracy
 
 from {{cookiecutter.module_name}}.config import OptimConfig, SchedulerConfig
 
@@ -21,10 +20,11 @@ from {{cookiecutter.module_name}}.config import OptimConfig, SchedulerConfig
 class Classifier(L.LightningModule):
     """Cross-entropy classifier around `net`; logs loss and accuracy for train, val and test.
 
-    Metrics are updated every step (a few tensor operations) and logged once per epoch, averaged over all
-    samples and processes (torchmetrics); the training loss is also logged at the logger's interval
-    (`trainer.log_every_n_steps`). `self.log` walks Lightning's bookkeeping on every call, which costs a
-    measurable share of a small model's step, so it is not called on the other steps.
+    Each step adds its batch to the epoch's sums (loss times batch size, correct predictions: two tensor
+    operations). At the epoch's end the sums go to torchmetrics, which averages them over all samples of all
+    processes, and are logged. (A torchmetrics `update` per step costs some 0.2 ms of Python, over 1 % of a
+    16 ms step.) The training loss is also logged at the logger's interval (`trainer.log_every_n_steps`):
+    `self.log` walks Lightning's bookkeeping on every call, so it is not called on the other steps.
     """
 
     def __init__(
@@ -44,17 +44,15 @@ class Classifier(L.LightningModule):
         # The schedule as plain values: it is read every step, and a config node's attribute costs ~20 us.
         self.schedule = (_name(scheduler.name), int(scheduler.warmup_steps), float(scheduler.min_lr_ratio))
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        # Per split, the epoch's means weighted by its sample count; a NaN loss still shows in the mean.
         self.metrics = nn.ModuleDict(
             {
-                # No input checks: the inputs are this module's own logits, targets and losses, and checking them
-                # (a NaN test syncs) costs every step; a NaN loss still shows in the epoch mean.
-                f"{split}_{kind}": MulticlassAccuracy(num_classes, average="micro", validate_args=False)
-                if kind == "acc"
-                else MeanMetric(nan_strategy="disable")
+                f"{split}_{kind}": MeanMetric(nan_strategy="disable")
                 for split in ("train", "val", "test")
                 for kind in ("loss", "acc")
             }
         )
+        self._sums: dict[str, dict[str, Any]] = {}  # split -> this epoch's loss sum, correct count, samples
         self.example_input_array = example_input  # the model summary prints FLOPs and shapes with it
         self.channels_last = channels_last
         self._total_steps: int | None = None  # optimizer steps of the whole run, known once training starts
@@ -86,13 +84,28 @@ class Classifier(L.LightningModule):
         return {"loss": self.criterion(logits, y), "logits": logits, "target": y}
 
     def _update(self, split: str, out: dict[str, torch.Tensor]) -> None:
-        y = out["target"]
-        self.metrics[f"{split}_loss"].update(out["loss"].detach(), weight=len(y))
-        self.metrics[f"{split}_acc"].update(out["logits"].detach(), y)
+        y = out["target"]  # (B,)
+        sums = self._sums.setdefault(split, {"loss": 0.0, "correct": 0, "n": 0})
+        sums["loss"] += out["loss"].detach().float() * len(y)  # on the device: no sync
+        sums["correct"] += (out["logits"].detach().argmax(-1) == y).sum()  # (B, K) -> (B,) -> ()
+        sums["n"] += len(y)
 
     def _log_epoch(self, split: str, prog_bar: bool = False) -> None:
-        for kind in ("loss", "acc"):  # computed over all samples of all processes, then reset
+        sums = self._sums.pop(split, None)
+        if sums is not None and sums["n"]:  # this process's means, weighted by its sample count
+            self.metrics[f"{split}_loss"].update(sums["loss"] / sums["n"], weight=sums["n"])
+            self.metrics[f"{split}_acc"].update(sums["correct"] / sums["n"], weight=sums["n"])
+        for kind in ("loss", "acc"):  # averaged over all samples of all processes, then reset
             self.log(f"{split}/{kind}", self.metrics[f"{split}_{kind}"], prog_bar=prog_bar)
+
+    def on_train_epoch_start(self) -> None:
+        self._sums.pop("train", None)  # nothing carried over from an epoch that was cut short
+
+    def on_validation_epoch_start(self) -> None:
+        self._sums.pop("val", None)
+
+    def on_test_epoch_start(self) -> None:
+        self._sums.pop("test", None)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         out = self.shared_step(batch)
