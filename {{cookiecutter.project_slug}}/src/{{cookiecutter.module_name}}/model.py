@@ -22,7 +22,7 @@ class Classifier(L.LightningModule):
 
     Each step adds its batch to the epoch's sums (loss times batch size, correct predictions: two tensor
     operations). At the epoch's end the sums go to torchmetrics, which averages them over all samples of all
-    processes, and are logged. (A torchmetrics `update` per step costs some 0.2 ms of Python, over 1 % of a
+    processes, and are logged. (Two torchmetrics updates per step cost some 0.2 ms of Python, over 1 % of a
     16 ms step.) The training loss is also logged at the logger's interval (`trainer.log_every_n_steps`):
     `self.log` walks Lightning's bookkeeping on every call, so it is not called on the other steps.
     """
