@@ -93,6 +93,10 @@ def main() -> None:
                      "early_stopping.enabled=false", *accelerator, *args.overrides]
         return config.load_config(experiment=args.experiment or None, overrides=overrides)
 
+    def nhwc(inputs: list) -> list:
+        """Images (B, C, H, W) in NHWC memory order, as the project's module does with model.channels_last."""
+        return [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in inputs]
+
     class PlainLoop:
         """The hand-written loop on its own model, optimizer and loaders: a step per call, and the
         end-of-epoch work (validation, checkpoint) per `end_epoch` call."""
@@ -142,8 +146,8 @@ def main() -> None:
                 self.batches = self.new_epoch()
                 batch = next(self.batches)
             *inputs, y = (t.to(device, non_blocking=True) for t in batch)
-            if self.channels_last:  # (B, C, H, W) in NHWC order, as the project's module does
-                inputs = [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in inputs]
+            if self.channels_last:
+                inputs = nhwc(inputs)
             self.samples += len(y)
             if len(inputs) == 2:  # text: (input_ids, attention_mask)
                 self.tokens += int(inputs[1].sum())
@@ -270,8 +274,8 @@ def main() -> None:
 
         def training_step(self, batch, batch_idx):
             *inputs, y = batch
-            if self.project.channels_last:  # (B, C, H, W) in NHWC order, as the plain loop does
-                inputs = [t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t for t in inputs]
+            if self.project.channels_last:
+                inputs = nhwc(inputs)
             return self.project.criterion(self.project.net(*inputs), y)  # inputs -> (B, K) -> loss
 
         def validation_step(self, batch, batch_idx):

@@ -30,7 +30,6 @@ class Classifier(L.LightningModule):
     def __init__(
         self,
         net: nn.Module,
-        num_classes: int,
         optim: OptimConfig,
         scheduler: SchedulerConfig,
         label_smoothing: float = 0.0,
@@ -39,7 +38,6 @@ class Classifier(L.LightningModule):
     ):
         super().__init__()
         self.net = net
-        self.num_classes = num_classes
         self.optim_cfg = optim
         # The schedule as plain values: it is read every step, and a config node's attribute costs ~20 us.
         self.schedule = (_name(scheduler.name), int(scheduler.warmup_steps), float(scheduler.min_lr_ratio))

@@ -94,7 +94,6 @@ def build_model(cfg: DictConfig, dm: DataModule) -> Classifier:
         net.compile()
     return Classifier(
         net,
-        dm.num_classes,
         cfg.optim,
         cfg.scheduler,
         cfg.model.label_smoothing,
