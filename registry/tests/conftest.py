@@ -76,7 +76,7 @@ def run_cli(
     """Run `labblocks ARGS...` as a real subprocess of this interpreter."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "labblocks.cli", *args],
+        [sys.executable, "-m", "labblocks", *args],
         capture_output=True,
         text=True,
         env=full_env,

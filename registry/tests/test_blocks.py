@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import labblocks
-from labblocks.manifest import load_manifest
+from labblocks.registry.sources import load_manifest
 from labblocks.testing import check_contract
 
 ALL_KEYS = labblocks.list_blocks()

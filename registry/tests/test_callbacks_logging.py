@@ -20,9 +20,9 @@ import torch
 from _tiny import CLASSES, TinyData, TinyModel, image, quiet_trainer, val_probabilities
 from PIL import Image
 
-from labblocks.callbacks import PredictionHistograms, SampleTable, ValidationPredictions
-from labblocks.callbacks._media import to_uint8
 from labblocks.testing import wandb_offline
+from labblocks.train.callbacks import PredictionHistograms, SampleTable, ValidationPredictions
+from labblocks.train.logs.media import to_uint8
 
 ROWS, EPOCHS = 5, 2
 pytestmark = pytest.mark.multisecond  # a real W&B offline run and Trainer fits
@@ -280,7 +280,7 @@ class _WholeBatches(torch.utils.data.Dataset):
 @pytest.mark.parametrize("dataset", ["items", "whole batches"])
 def test_first_batch_is_what_the_loader_yields_first(dataset: str) -> None:
     """SampleTable and ValidationPredictions render the batch the DataLoader itself would make."""
-    from labblocks.callbacks._batches import first_batch
+    from labblocks.train.examples import first_batch
 
     if dataset == "items":
         loader = TinyData(batch_size=4).val_dataloader()

@@ -15,7 +15,7 @@ import pytest
 import torch
 from _tiny import TinyData, TinyModel, quiet_trainer
 
-from labblocks.checkpoints import (
+from labblocks.train.checkpoints import (
     AtomicCheckpointIO,
     atomic_torch_save,
     checkpoint_problem,
@@ -35,7 +35,7 @@ def lightning_like(step: int, size: int = 4) -> dict:
 
 SAVER = """
 import io, sys, time, torch
-from labblocks.checkpoints import atomic_torch_save
+from labblocks.train.checkpoints import atomic_torch_save
 path, how = sys.argv[1], sys.argv[2]
 first = {"state_dict": {"w": torch.zeros(4)}, "global_step": 1, "epoch": 0}
 atomic_torch_save(first, path)
@@ -107,7 +107,7 @@ def test_a_kill_while_saving_leaves_the_previous_checkpoint(tmp_path: Path) -> N
 
 
 def test_partials_of_live_processes_are_kept(tmp_path: Path) -> None:
-    from labblocks.checkpoints import _partial_name
+    from labblocks.train.checkpoints.atomic import _partial_name
 
     mine = _partial_name(tmp_path / "x.ckpt")
     mine.write_bytes(b"in progress")
@@ -210,7 +210,7 @@ def test_scan_orders_by_step_then_time_and_sets_aside(tmp_path: Path) -> None:
 
 def test_run_metadata_records_the_project(tmp_path: Path) -> None:
     import labblocks
-    from labblocks.callbacks import RunMetadata
+    from labblocks.train.callbacks import RunMetadata
 
     model = TinyModel()
     model.net[2] = labblocks.build("core/mlp@v1", in_dim=64, hidden_dim=8, out_dim=3)

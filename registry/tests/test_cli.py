@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import labblocks
-from labblocks.manifest import MANIFEST_PATH, dumps, generate_manifest
+from labblocks.registry.sources import MANIFEST_PATH
+from labblocks.tools.manifest import dumps, generate_manifest
 
 REGISTRY_DIR = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "timm", "transformers", "lightning")
@@ -34,7 +35,7 @@ def test_list_shows_every_key_with_its_summary(cli: Cli) -> None:
 def test_output_cut_short_by_the_reader_is_not_an_error() -> None:
     """`labblocks show KEY | head -1`: the reader closes the pipe early; no traceback, exit 0."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "labblocks.cli", "show", "timm/resnet@v1", "--json"],
+        [sys.executable, "-m", "labblocks", "show", "timm/resnet@v1", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
     )
     assert proc.stdout is not None
@@ -137,7 +138,7 @@ def test_the_check_itself_sees_a_heavy_import() -> None:
 def test_cli_imports_no_heavy_library(argv: list[str]) -> None:
     code = f"""
 import contextlib, io
-from labblocks.cli import main
+from labblocks.tools.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     assert main({argv!r}) == 0
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import labblocks
-from labblocks.keys import Key, parse_key
+from labblocks.registry.keys import Key, parse_key
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from _tiny import TinyData, TinyModel, quiet_trainer
 from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import Checkpoint, ModelCheckpoint
 
-from labblocks.callbacks import LinkingCheckpoint
-from labblocks.checkpoints import AtomicCheckpointIO, atomic_link, atomic_torch_save
+from labblocks.train.callbacks import LinkingCheckpoint
+from labblocks.train.checkpoints import AtomicCheckpointIO, atomic_link, atomic_torch_save
 
 pytestmark = pytest.mark.multisecond  # Trainer fits
 STEPS_PER_EPOCH = 4  # TinyData: 24 items, batches of 6

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from labblocks.lr_suggest import smooth, suggest_lr
+from labblocks.train.lr_suggest import smooth, suggest_lr
 
 
 def range_test_curve(n: int = 100, seed: int = 0) -> tuple[list[float], list[float]]:

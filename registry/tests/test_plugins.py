@@ -20,7 +20,7 @@ import pytest
 from test_cli import REPORT_HEAVY
 
 import labblocks
-from labblocks.plugins import annotation_schema
+from labblocks.registry.schema import from_source
 
 BLOCKS = '''
 """plugpkg's blocks."""
@@ -165,7 +165,7 @@ def test_annotation_schemas_from_source() -> None:
     import ast
 
     def schema(text: str) -> dict:
-        return annotation_schema(ast.parse(text, mode="eval").body)
+        return from_source(ast.parse(text, mode="eval").body)
 
     assert schema("tuple[int, ...]") == {"type": "list", "item": {"type": "int"}, "tuple": True}
     assert schema("Optional[str]") == {"type": "union", "of": [{"type": "str"}, {"type": "none"}]}
@@ -188,7 +188,7 @@ def test_labblocks_list_and_show_a_plugin_without_importing_torch(tmp_path: Path
     site = make_plugin(tmp_path / "site", register="labblocks.register", registry_import="import labblocks")
     code = textwrap.dedent("""
         import contextlib, io, json
-        from labblocks.cli import main
+        from labblocks.tools.cli import main
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             assert main(["list", "plug/*"]) == 0
@@ -215,7 +215,7 @@ def test_labblocks_list_and_show_a_plugin_without_importing_torch(tmp_path: Path
 def test_entry_point_scan_agrees_with_importlib_metadata(plugin_site: Callable[..., Path]) -> None:
     import importlib.metadata
 
-    from labblocks.plugins import entry_points
+    from labblocks.registry.plugins import entry_points
 
     plugin_site()
     for group in ("labblocks.blocks", "console_scripts"):

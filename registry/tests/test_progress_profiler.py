@@ -9,8 +9,8 @@ import pytest
 from _tiny import TinyData, TinyModel, quiet_trainer
 from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
-from labblocks.callbacks import ProgressBar
-from labblocks.profiler import NullProfiler
+from labblocks.train.callbacks import ProgressBar
+from labblocks.train.profiler import NullProfiler
 
 pytestmark = pytest.mark.multisecond  # Trainer fits
 

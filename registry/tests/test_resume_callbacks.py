@@ -14,7 +14,7 @@ from _tiny import TinyImages, TinyModel
 from torchdata.stateful_dataloader import StatefulDataLoader
 from torchdata.stateful_dataloader.sampler import StatefulDistributedSampler
 
-from labblocks.callbacks import LoaderPosition, RNGState, SignalCheckpoint, TrainingInterrupted
+from labblocks.train.callbacks import LoaderPosition, RNGState, SignalCheckpoint, TrainingInterrupted
 
 pytestmark = pytest.mark.multisecond
 

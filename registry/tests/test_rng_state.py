@@ -14,8 +14,8 @@ import pytest
 import torch
 from _tiny import TinyData, TinyModel, quiet_trainer
 
-from labblocks.callbacks import RNGState
-from labblocks.resume import capture_rng
+from labblocks.train.callbacks import RNGState
+from labblocks.train.rng import capture_rng
 
 
 def draws() -> tuple[float, float, list[float]]:
@@ -73,7 +73,7 @@ def test_states_travel_in_a_real_checkpoint(tmp_path: Path) -> None:
 WORKER = """
 import random, sys
 import torch, torch.distributed as dist
-from labblocks.resume import RNG_FORMAT, gather_rng, restore_rng, rng_for_rank
+from labblocks.train.rng import RNG_FORMAT, gather_rng, restore_rng, rng_for_rank
 rank, folder = int(sys.argv[1]), sys.argv[2]
 dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=2)
 torch.manual_seed(100 + rank)

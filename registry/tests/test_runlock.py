@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from labblocks.runlock import RunLock, RunLockedError, is_rank_zero
+from labblocks.train.runlock import RunLock, RunLockedError, is_rank_zero
 
 HOLDER = """
 import sys
-from labblocks.runlock import RunLock
+from labblocks.train.runlock import RunLock
 with RunLock(sys.argv[1]):
     print("locked", flush=True)
     sys.stdin.readline()

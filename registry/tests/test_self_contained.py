@@ -14,7 +14,7 @@ from test_adapters import HF_ARGS, VOCAB
 from torch import nn
 
 import labblocks
-from labblocks.export import export_module, load_module
+from labblocks.run.export import export_module, load_module
 
 TIMM = {"variant": "resnet10t", "num_classes": 4, "in_chans": 1}
 

@@ -9,7 +9,7 @@ import pytest
 from _tiny import TinyData, TinyModel
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from labblocks.callbacks import WatchModel
+from labblocks.train.callbacks import WatchModel
 
 pytestmark = pytest.mark.multisecond
 

@@ -44,7 +44,7 @@ def test_export_reproduces_the_test_accuracy_from_raw_inputs(make_cfg, tmp_path:
 
 def test_labblocks_list_shows_this_projects_blocks_without_torch() -> None:
     code = (
-        "import sys; from labblocks.cli import main; main(['list']); "
+        "import sys; from labblocks.tools.cli import main; main(['list']); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning')))"
     )
     run = [sys.executable, "-c", code]

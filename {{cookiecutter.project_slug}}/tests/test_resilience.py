@@ -182,7 +182,7 @@ def test_one_run_directory_one_writer(tmp_path: Path, capsys) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from labblocks.runlock import RunLock; "
+            "import sys, time; from labblocks.train.runlock import RunLock; "
             "RunLock(sys.argv[1]).acquire(); print('locked', flush=True); time.sleep(600)",
             str(tmp_path / "busy"),
         ],

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from labblocks.callbacks import ProgressBar
-from labblocks.profiler import NullProfiler
+from labblocks.train.callbacks import ProgressBar
+from labblocks.train.profiler import NullProfiler
 from lightning.pytorch import Callback
 from own_data import make_own_data
 

@@ -5,13 +5,14 @@
     net = labblocks.build({"block": "timm/resnet@v1", "variant": "resnet18", "num_classes": 10})
     labblocks.list_blocks("core/*"); print(labblocks.describe("core/mlp@v1"))
 
-Importing this package is cheap: torch, timm and transformers load only when a block is built.
+Importing this package is cheap: torch, timm and transformers load only when a block is built. The rest is
+in subpackages: `registry` (keys, records, building), `blocks` and `adapters` (the keys labblocks ships),
+`train` (Lightning callbacks, checkpoints, RNG state, run lock), `run` (run directories, export),
+`testing` (contract and sanity checks), `tools` (the `labblocks` command, catalog, manifest).
 """
 
-from __future__ import annotations
-
-from typing import Any
-
+from labblocks import _moved
+from labblocks._version import __version__
 from labblocks.errors import (
     BlockArgumentError,
     BlockImportError,
@@ -28,8 +29,6 @@ from labblocks.errors import (
 from labblocks.registry import REGISTRY, BlockInfo, Registry, metadata
 from labblocks.shapes import set_shape_check, shape_check_mode
 
-__version__ = "0.2.0"
-
 register = REGISTRY.register
 build = REGISTRY.build
 rebuild = REGISTRY.rebuild
@@ -44,16 +43,7 @@ def list_blocks(pattern: str = "*", tags: list[str] | None = None) -> list[str]:
     return REGISTRY.list(pattern, tags)
 
 
-def __getattr__(name: str) -> Any:  # keep `labblocks.testing` and friends lazy
-    if name in (
-        "testing", "callbacks", "resume", "export", "blocks", "adapters", "checkpoints", "checkpoint_io", "runlock",
-        "plugins",
-    ):
-        import importlib
-
-        return importlib.import_module(f"labblocks.{name}")
-    raise AttributeError(f"module 'labblocks' has no attribute {name!r}")
-
+_moved.install()
 
 __all__ = [
     "BlockArgumentError",

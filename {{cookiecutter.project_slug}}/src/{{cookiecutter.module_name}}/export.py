@@ -1,7 +1,7 @@
 """Export: `python -m {{cookiecutter.module_name}}.export [--name NAME] [--which best|last|PATH] [--out DIR]`.
 
 Writes what inference needs, and nothing of this project's code, to `<run dir>/export/` by default:
-`model.safetensors` (CPU weights), `labblocks.json` (rebuilds the network with `labblocks.export.load_module`,
+`model.safetensors` (CPU weights), `labblocks.json` (rebuilds the network with `labblocks.run.export.load_module`,
 this project's own blocks included once the project is installed), `preprocessing.json` (how a raw input
 becomes the model's input, exactly as in evaluation, and the class names), any fitted preprocessing such
 as `tokenizer.json`, and the run's resolved `config.yaml`. `load_exported(dir)` gives the network back.
@@ -22,7 +22,7 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
     import labblocks
     import torch
     import yaml
-    from labblocks.export import export_module
+    from labblocks.run.export import export_module
 
     from {{cookiecutter.module_name}}.data import DataModule
     from {{cookiecutter.module_name}}.runner import RunError, check_checkpoint
@@ -50,7 +50,7 @@ def export_checkpoint(ckpt_path: Path, out_dir: Path) -> Path:
 
 def load_exported(export_dir: str | Path) -> Any:
     """The exported network, rebuilt and loaded, in eval mode on the CPU."""
-    from labblocks.export import load_module
+    from labblocks.run.export import load_module
 
     return load_module(export_dir)
 

@@ -4,7 +4,7 @@ Runs Lightning's Tuner.lr_find (Smith's test: `lr_find.num_training` steps while
 exponentially from `lr_find.min_lr` to `lr_find.max_lr`) on the configured model and data, saves the
 loss-vs-learning-rate plot as `<run dir>/lr_find.png` (and the curve as lr_find.json), and prints the
 suggested learning rate with the train command that uses it. The suggestion is the steepest descent of the
-loss against log(lr) before the loss minimum (labblocks.lr_suggest explains why not Lightning's own).
+loss against log(lr) before the loss minimum (labblocks.train.lr_suggest explains why not Lightning's own).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from {{cookiecutter.module_name}}.cli import build_parser, load_or_report, parse
 def find_lr(cfg: Any, out_dir: Path | None = None) -> dict[str, Any]:
     """Run the range test; returns {"suggestion", "reason", "plot", "curve"}."""
     import lightning as L
-    from labblocks.lr_suggest import suggest_lr
+    from labblocks.train.lr_suggest import suggest_lr
     from lightning.pytorch.tuner import Tuner
     from omegaconf import OmegaConf
 

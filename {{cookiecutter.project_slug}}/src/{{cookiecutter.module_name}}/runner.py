@@ -19,7 +19,8 @@ from typing import Any
 import labblocks
 import lightning as L
 import yaml
-from labblocks.callbacks import (
+from labblocks.run.rundir import WANDB_ID_FILE, config_diff, git_commit, wandb_run_id
+from labblocks.train.callbacks import (
     LinkingCheckpoint,
     LoaderPosition,
     ProgressBar,
@@ -30,9 +31,8 @@ from labblocks.callbacks import (
     ValidationPredictions,
     WatchModel,
 )
-from labblocks.profiler import NullProfiler
-from labblocks.resume import WANDB_ID_FILE, config_diff, git_commit, wandb_run_id
-from labblocks.runlock import RunLock, RunLockedError, is_rank_zero
+from labblocks.train.profiler import NullProfiler
+from labblocks.train.runlock import RunLock, RunLockedError, is_rank_zero
 from lightning.pytorch.callbacks import (
     Callback,
     EarlyStopping,
@@ -262,7 +262,7 @@ def trainer_kwargs(cfg: DictConfig) -> dict[str, Any]:
 
 
 def build_trainer(cfg: DictConfig, rd: Path, logger: Logger | None, callbacks: Sequence[Callback]) -> L.Trainer:
-    from labblocks.checkpoints import AtomicCheckpointIO
+    from labblocks.train.checkpoints import AtomicCheckpointIO
 
     return L.Trainer(
         default_root_dir=rd,
@@ -280,7 +280,7 @@ def build_trainer(cfg: DictConfig, rd: Path, logger: Logger | None, callbacks: S
 def check_checkpoint(path: str | Path, what: str = "--ckpt-path") -> None:
     """Raise RunError unless `path` is a readable checkpoint of this project (cheap checks first; a file
     that would run code when unpickled is refused without running it)."""
-    from labblocks.checkpoints import checkpoint_problem
+    from labblocks.train.checkpoints import checkpoint_problem
 
     problem = checkpoint_problem(path, project=PROJECT)
     if problem is not None:
@@ -291,7 +291,7 @@ def resume_checkpoint(cfg: DictConfig, rd: Path) -> str | None:
     """What to resume from: run.ckpt_path when given; else, with run.resume, the newest readable
     checkpoint of the run directory. An unreadable one (a job killed while writing it before writes were
     atomic, a full disk) is moved aside, not deleted, with a line that names it."""
-    from labblocks.checkpoints import scan_checkpoints, set_aside
+    from labblocks.train.checkpoints import scan_checkpoints, set_aside
 
     if cfg.run.ckpt_path:
         check_checkpoint(cfg.run.ckpt_path)
@@ -432,7 +432,7 @@ def train(
     """Seed, build, fit (resuming from the run directory's newest checkpoint), then test the best
     checkpoint. `ckpt_path="auto"` decides from the config and the run directory. Raises RunError before
     training when the run cannot start (locked run directory, unreadable checkpoints)."""
-    from labblocks.callbacks.signals import TrainingInterrupted
+    from labblocks.train.callbacks.signals import TrainingInterrupted
 
     rd = run_dir(cfg)
     zero = is_rank_zero()

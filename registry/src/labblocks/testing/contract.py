@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
+
+import torch
 
 from labblocks.registry import REGISTRY
 
@@ -19,10 +22,6 @@ def check_contract(
     listed under "dropped". Raises ShapeError on a broken contract; returns
     `{"inputs": shapes, "output": shapes, "dropped": [names]}`.
     """
-    import inspect
-
-    import torch
-
     k = REGISTRY.resolve(key)
     if not args:
         args = dict(REGISTRY.describe(k).example)
@@ -30,7 +29,7 @@ def check_contract(
         module = REGISTRY.build(str(k), **args)
     module.eval()
     bound = REGISTRY.contract(module)
-    sizes = {**_example_dims(str(k)), **(dims or {})}
+    sizes = {**REGISTRY.sources.exact(k).example_dims, **(dims or {})}
     inputs = bound.example_inputs(sizes, device=device)
     dropped: list[str] = []
     with torch.no_grad():
@@ -46,10 +45,6 @@ def check_contract(
     bound.check_outputs(out, bound.check_inputs(inputs))
     shapes = {n: tuple(t.shape) for n, t in inputs.items()}
     return {"inputs": shapes, "output": _shapes(out), "dropped": dropped}
-
-
-def _example_dims(key: str) -> dict[str, int]:
-    return dict(REGISTRY.manifest.get("entries", {}).get(key, {}).get("example_dims", {}))
 
 
 def _shapes(out: Any) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 
-from labblocks.resume import capture_rng, preserved_rng
+from labblocks.train.rng import capture_rng, preserved_rng
 
 LossFn = Callable[[LightningModule, Any], torch.Tensor]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from labblocks.export import load_module
+from labblocks.run.export import load_module
 from PIL import Image
 
 INTERPOLATION = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "nearest": Image.NEAREST}

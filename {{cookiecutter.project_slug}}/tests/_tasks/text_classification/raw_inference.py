@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from labblocks.export import load_module
+from labblocks.run.export import load_module
 from tokenizers import Tokenizer
 
 

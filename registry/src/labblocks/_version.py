@@ -1,0 +1,3 @@
+"""The labblocks release; imports nothing, so that any module can read it."""
+
+__version__ = "0.3.0"
