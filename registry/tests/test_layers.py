@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,16 @@ def test_modules_and_classes_are_short(name: str) -> None:
             size = (node.end_lineno or node.lineno) - node.lineno + 1
             assert size <= MAX_CLASS_LINES, f"{name}.{node.name}: {size} lines (at most {MAX_CLASS_LINES})"
 
+
+
+@pytest.mark.multisecond
+def test_the_wheel_holds_every_module_and_the_manifest(tmp_path: Path) -> None:
+    """What `pip install` gets is the whole source tree (an ignore rule once kept `train/checkpoints/` out)."""
+    subprocess.run([sys.executable, "-m", "uv", "build", "--wheel", "--quiet", "-o", str(tmp_path), str(REGISTRY_DIR)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("labblocks-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        packed = {n for n in z.namelist() if n.startswith("labblocks/")}
+    source = {p.relative_to(PACKAGE.parent).as_posix() for p in PACKAGE.rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts}
+    assert packed == source
