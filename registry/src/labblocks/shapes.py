@@ -13,6 +13,7 @@ each call and step aside while `torch.compile` traces.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from dataclasses import dataclass, field
@@ -314,8 +315,6 @@ class ShapeHooks:
 
 def install_hooks(module: Any, contract: BoundContract) -> ShapeHooks:
     """Attach checking hooks to `module`; returns the hook object (kept on the module too)."""
-    import inspect
-
     params = [p for p in inspect.signature(module.forward).parameters]
     hooks = ShapeHooks(contract, params)
     module.register_forward_pre_hook(hooks.pre, with_kwargs=True)

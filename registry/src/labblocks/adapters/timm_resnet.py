@@ -12,6 +12,7 @@ from typing import Any
 
 import timm
 from timm.data import resolve_model_data_config
+from timm.models import load_state_dict
 from torch import nn
 
 from labblocks.errors import BlockArgumentError, DownloadDisabledError
@@ -64,8 +65,6 @@ def _file_num_classes(path: Path) -> int:
     timm keeps the file's classifier only when this matches the requested num_classes (it drops it, for
     fine-tuning, otherwise); without it timm compares with the hub config's 1000 classes instead.
     """
-    from timm.models import load_state_dict
-
     fc = load_state_dict(str(path)).get("fc.weight")
     return 0 if fc is None else int(fc.shape[0])
 
