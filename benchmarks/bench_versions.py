@@ -36,7 +36,6 @@ WORKER = r"""
 import json, sys, time, timeit
 mode, net = sys.argv[1], json.loads(sys.argv[2])
 if mode == "cli":
-    t0 = time.perf_counter()
     try:
         from labblocks.tools.cli import main
     except ImportError:  # 0.2 layout
@@ -125,7 +124,8 @@ def run_rounds(sides: dict[str, Path], rounds: int) -> dict[str, dict[str, list]
 
 def report(results: dict[str, dict[str, list]], against: str) -> None:
     rows = [("labblocks list", "list_s", 1e3, "ms"), ("labblocks show timm/resnet@v1", "show_s", 1e3, "ms"),
-            ("build default image network", "build_s", 1e3, "ms"), ("pin of that node (registry only)", "pin_us", 1, "us"),
+            ("build default image network", "build_s", 1e3, "ms"),
+            ("pin of that node (registry only)", "pin_us", 1, "us"),
             ("shape hooks, cost per call", "hooks_us", 1, "us")]
     print(f"\nthis checkout vs {against[:12]}, medians over {len(results['this']['list_s'])} alternating rounds")
     print(f"{'measure':<34} {'other':>10} {'this':>10} {'this/other':>11}")

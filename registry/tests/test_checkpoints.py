@@ -16,7 +16,6 @@ import torch
 from _tiny import TinyData, TinyModel, quiet_trainer
 
 from labblocks.train.checkpoints import (
-    AtomicCheckpointIO,
     atomic_torch_save,
     checkpoint_problem,
     newest_resumable,
@@ -25,6 +24,7 @@ from labblocks.train.checkpoints import (
     scan_checkpoints,
     set_aside,
 )
+from labblocks.train.checkpoints.lightning_io import AtomicCheckpointIO
 
 
 def lightning_like(step: int, size: int = 4) -> dict:
@@ -226,3 +226,12 @@ def test_run_metadata_records_the_project(tmp_path: Path) -> None:
     assert ckpt["labblocks"]["modules"]["net.2"]["key"] == "core/mlp@v1"
     assert checkpoint_problem(path, project="digits_lab") is None
     assert "written by project 'digits_lab', not 'other'" in str(checkpoint_problem(path, project="other"))
+
+
+def test_checking_checkpoints_does_not_load_lightning() -> None:
+    """A script that only looks at a run's checkpoints pays for torch, not for Lightning."""
+    code = ("import sys; from labblocks.train.checkpoints import scan_checkpoints, atomic_torch_save; "
+            "print(sorted(m for m in ('lightning', 'pytorch_lightning') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -15,7 +15,8 @@ from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import Checkpoint, ModelCheckpoint
 
 from labblocks.train.callbacks import LinkingCheckpoint
-from labblocks.train.checkpoints import AtomicCheckpointIO, atomic_link, atomic_torch_save
+from labblocks.train.checkpoints import atomic_link, atomic_torch_save
+from labblocks.train.checkpoints.lightning_io import AtomicCheckpointIO
 
 pytestmark = pytest.mark.multisecond  # Trainer fits
 STEPS_PER_EPOCH = 4  # TinyData: 24 items, batches of 6

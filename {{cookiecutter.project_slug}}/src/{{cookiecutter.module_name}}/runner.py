@@ -262,7 +262,7 @@ def trainer_kwargs(cfg: DictConfig) -> dict[str, Any]:
 
 
 def build_trainer(cfg: DictConfig, rd: Path, logger: Logger | None, callbacks: Sequence[Callback]) -> L.Trainer:
-    from labblocks.train.checkpoints import AtomicCheckpointIO
+    from labblocks.train.checkpoints.lightning_io import AtomicCheckpointIO
 
     return L.Trainer(
         default_root_dir=rd,

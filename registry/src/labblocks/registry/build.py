@@ -32,9 +32,7 @@ def metadata(module: Any) -> dict[str, Any]:
 
 def bound_contract(module: Any, lookup: Lookup) -> BoundContract:
     """The shape contract of a built module, with its arguments filled in."""
-    meta = getattr(module, META_ATTR, None)
-    if meta is None:
-        metadata(module)  # raises: not built by labblocks
+    meta = metadata(module)
     reg = lookup(parse_key(meta["key"]))
     c = reg.contract_fn(module, meta["args"]) if reg.contract_fn else reg.contract
     return c.bind(meta["key"], meta["args"])
@@ -78,10 +76,14 @@ def construct(node: Node, lookup: Lookup, allow_deprecated: bool) -> Any:
     return module
 
 
+def _is_node_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Node) for v in value)
+
+
 def _construct_value(value: Any, lookup: Lookup, allow_deprecated: bool) -> Any:
     if isinstance(value, Node):
         return construct(value, lookup, allow_deprecated)
-    if isinstance(value, list) and value and all(isinstance(v, Node) for v in value):
+    if _is_node_list(value):
         return [construct(v, lookup, allow_deprecated) for v in value]
     return value
 
@@ -92,7 +94,7 @@ def _recorded(value: Any, built: Any) -> tuple[Any, Any]:
     if isinstance(value, Node):
         meta = getattr(built, META_ATTR)
         return {NODE_KEY: meta["key"], **copy.deepcopy(meta["args"])}, meta.get("init")
-    if isinstance(value, list) and value and all(isinstance(v, Node) for v in value):
+    if _is_node_list(value):
         pairs = [_recorded(v, m) for v, m in zip(value, built, strict=True)]
         return [p[0] for p in pairs], ([p[1] or {} for p in pairs] if any(p[1] for p in pairs) else None)
     return copy.deepcopy(value), None

@@ -201,7 +201,7 @@ class Registry:
         node = {**node, **plain(kwargs)}
         if isinstance(node.get(NODE_KEY), Key):
             node[NODE_KEY] = str(node[NODE_KEY])
-        return construct(walk_node(node, self, path or "", strict), self._lookup, allow_deprecated)
+        return construct(walk_node(node, self, path, strict), self.sources.registration, allow_deprecated)
 
     def rebuild(self, meta: Mapping[str, Any], *, path: str = "metadata") -> Any:
         """Recreate a module from the metadata a built module carries (see `labblocks.metadata`)."""
@@ -216,15 +216,12 @@ class Registry:
         node = walk_node({NODE_KEY: str(key), **plain(meta["args"])}, self, f"{path}.args", strict=True)
         node.path = path
         if "init" not in meta:  # written before 0.2: may name files that only loaded weights
-            node = portable_old(node, self._lookup)
-        return construct(node, self._lookup, allow_deprecated=True)
+            node = portable_old(node, self.sources.registration)
+        return construct(node, self.sources.registration, allow_deprecated=True)
 
     def contract(self, module: Any) -> BoundContract:
         """The bound shape contract of a module built by labblocks."""
-        return bound_contract(module, self._lookup)
-
-    def _lookup(self, key: Key) -> Registration:
-        return self.sources.registration(key)
+        return bound_contract(module, self.sources.registration)
 
 
 REGISTRY = Registry(load_manifest, plugins="labblocks.blocks")

@@ -2,9 +2,8 @@
 
 Why not Lightning's `lr_find(...).suggestion()`: it takes the steepest point of the loss against the
 *linear* learning rate, so on an exponential sweep, where points at small LRs are packed closely, it lands
-on the flat start of the curve (5.5e-05 on a ResNet-18 that trains to 99.6% at 2e-3); and the curve it
-records is a running average whose bias correction is one step off (its first point is half the loss) and
-which lags the sweep by about 50 steps, a third of a 100-step sweep.
+on the flat start of the curve; and the curve it records is a running average whose bias correction is
+one step off (its first point is half the loss) and which lags the sweep by tens of steps.
 
 Here: the raw per-step losses, smoothed by a centred moving average (no lag); the slope against log10(LR)
 over a window a third of a decade wide (single noisy steps do not decide); the steepest descent on the

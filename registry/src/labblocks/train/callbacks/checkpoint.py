@@ -19,7 +19,7 @@ class LinkingCheckpoint(ModelCheckpoint):
     very training state, the save is a hard link to that file instead of a second copy.
 
     The usual case is the best checkpoint and `last.ckpt` at the end of an epoch that improved the metric:
-    one write instead of two (a 134 MB checkpoint took 0.15-0.6 s to write here). "This very state" means
+    one write (and fsync) instead of two. "This very state" means
     the same global step, the same `save_weights_only`, and the same progress in every loop of `fit` (epoch,
     batch, optimizer and validation counters): the weights, optimizer and loader position only change
     with that progress, and checkpoint callbacks run one after another with nothing between them. A file

@@ -11,10 +11,9 @@ class ProgressBar(TQDMProgressBar):
     """`TQDMProgressBar` that redraws when `interval` seconds have passed since its last redraw, and after
     each loop's last batch; the batches in between cost a clock read.
 
-    A redraw (the bar and the metrics beside it) costs about 1 ms. Lightning's `refresh_rate` counts
-    batches, so one rate redraws too often for a small model (every 10 batches of 15 ms adds almost 1 % to
-    the run) and too rarely for a large one (every 10 batches of 2 s is one redraw in 20 s). Redrawing by
-    the clock, as tqdm itself does, keeps the cost and the view the same whatever the step time.
+    Lightning's `refresh_rate` counts batches, so one rate redraws too often for a model with short steps
+    (each redraw formats the bar and its metrics) and too rarely for one with long steps. Redrawing by the
+    clock, as tqdm itself does, keeps the cost and the view the same whatever the step time.
     """
 
     def __init__(self, interval: float = 0.5, process_position: int = 0, leave: bool = False) -> None:

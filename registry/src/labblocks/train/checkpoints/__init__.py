@@ -1,8 +1,8 @@
-"""Checkpoints on disk: `atomic` writes (a kill while saving never leaves half a file), `files` checks before
-a resume (set aside, never deleted, when unreadable), and `lightning_io` the Lightning plugin that saves
-through `atomic`:
+"""Checkpoints on disk: `atomic` writes (a kill while saving never leaves half a file) and `files` checks
+before a resume (set aside, never deleted, when unreadable); neither imports Lightning. The Lightning plugin
+that saves through `atomic` is in `lightning_io`:
 
-    Trainer(plugins=[AtomicCheckpointIO()])
+        Trainer(plugins=[AtomicCheckpointIO()])
     ckpt_path = scan_checkpoints(run_dir / "checkpoints").newest
 """
 
@@ -16,11 +16,9 @@ from labblocks.train.checkpoints.files import (
     scan_checkpoints,
     set_aside,
 )
-from labblocks.train.checkpoints.lightning_io import AtomicCheckpointIO
 
 __all__ = [
     "REQUIRED_KEYS",
-    "AtomicCheckpointIO",
     "CheckpointScan",
     "atomic_link",
     "atomic_torch_save",
