@@ -154,7 +154,7 @@ def test_reserved_and_claimed_namespaces_are_ignored(plugin_site: Callable[..., 
     plugin_site(name="otherpkg", namespace="plug")
     plugin_site(name="corepkg", namespace="core")
     with pytest.warns(UserWarning) as caught:
-        found = reg.plugins
+        found = reg.sources.plugins
     assert sorted(found) == ["plug"] and found["plug"].module in ("plugpkg.blocks", "otherpkg.blocks")
     messages = " | ".join(str(w.message) for w in caught)
     assert "'core' is one of labblocks' own namespaces" in messages

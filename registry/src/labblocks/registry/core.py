@@ -31,17 +31,6 @@ class Registry:
     def __init__(self, manifest: ManifestSource = None, plugins: str | None = None) -> None:
         self.sources = Sources(manifest, plugins)
 
-    @property
-    def manifest(self) -> Mapping[str, Any]:
-        return self.sources.manifest
-
-    @property
-    def plugins(self) -> dict[str, Any]:
-        return self.sources.plugins
-
-    def live_entries(self) -> dict[str, Registration]:
-        return dict(self.sources.live)
-
     # -- registering and resolving -------------------------------------------------------------------
 
     def register(
@@ -129,17 +118,10 @@ class Registry:
         lines.append("  (`labblocks list` shows every key)")
         return UnknownKeyError("\n".join(lines))
 
-    def entry(self, key: str | Key, where: str = "") -> Registration:
-        """The live registration of `key`, importing the module that defines it if needed."""
-        return self.sources.registration(self.resolve(key, where))
-
     def params(self, key: Key) -> tuple[Param, ...]:
         return self.sources.exact(key).params
 
     # -- catalog queries ---------------------------------------------------------------------------------
-
-    def versions(self, base: str) -> list[int]:
-        return self.sources.versions(base)
 
     def list(self, pattern: str = "*", tags: Iterable[str] | None = None) -> list[str]:
         """Keys matching a wildcard pattern (on `namespace/name` or, with `@`, on the full key) and all `tags`."""
@@ -156,7 +138,7 @@ class Registry:
         if not Path(source.rsplit(":", 1)[0]).is_absolute() and not source.startswith("<"):
             source = (PACKAGE_ROOT / source).as_posix()
         versions = []
-        for v in self.versions(k.base):
+        for v in self.sources.versions(k.base):
             other = self.sources.record(k.at(v))
             versions.append(f"v{v}" + (" (deprecated)" if other and other.deprecated else ""))
         versions += [f"{r.rsplit('@', 1)[1]} (removed)" for r in self.sources.removed if base_of(r) == k.base]

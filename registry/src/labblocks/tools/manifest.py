@@ -34,7 +34,7 @@ def generate_manifest() -> dict[str, Any]:
     """Import every registering module and describe what it registered (needs timm and transformers)."""
     for name in registering_modules():
         importlib.import_module(name)
-    live = sorted(REGISTRY.live_entries().items())
+    live = sorted(REGISTRY.sources.live.items())
     return {
         "labblocks_version": __version__,
         "entries": {k: reg.record.to_json() for k, reg in live if reg.is_packaged},
