@@ -107,7 +107,7 @@ def test_a_kill_while_saving_leaves_the_previous_checkpoint(tmp_path: Path) -> N
 
 
 def test_partials_of_live_processes_are_kept(tmp_path: Path) -> None:
-    from labblocks.train.checkpoints.atomic import _partial_name
+    from labblocks.files import partial_name as _partial_name
 
     mine = _partial_name(tmp_path / "x.ckpt")
     mine.write_bytes(b"in progress")

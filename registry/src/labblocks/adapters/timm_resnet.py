@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import timm
-from timm.data import resolve_model_data_config
-from timm.models import load_state_dict
+from timm.data import resolve_data_config, resolve_model_data_config
+from timm.models import get_pretrained_cfg, load_state_dict
 from torch import nn
 
 from labblocks.errors import BlockArgumentError, DownloadDisabledError
@@ -32,7 +32,20 @@ def _contract(model: nn.Module, args: dict[str, Any]) -> Contract:
 
 def data_config(model: nn.Module, in_chans: int) -> dict[str, Any]:
     """timm's data config for `model`, with mean/std fitted to `in_chans` (averaged for 1 channel)."""
-    cfg = dict(resolve_model_data_config(model))
+    return _fit_channels(dict(resolve_model_data_config(model)), in_chans)
+
+
+def variant_data_config(variant: str, in_chans: int) -> dict[str, Any]:
+    """The same data config, from the variant's name alone (its default pretrained tag), building nothing: what
+    a data pipeline needs to match the network before the network exists."""
+    pretrained = get_pretrained_cfg(variant)
+    if pretrained is None:
+        raise BlockArgumentError(KEY, [f"variant: {variant!r} has no timm pretrained config (timm.list_models())"])
+    return _fit_channels(dict(resolve_data_config(pretrained_cfg=pretrained.to_dict())), in_chans)
+
+
+def _fit_channels(cfg: dict[str, Any], in_chans: int) -> dict[str, Any]:
+    """mean/std for `in_chans` channels: averaged for 1, repeated for more."""
     mean, std = tuple(cfg["mean"]), tuple(cfg["std"])
     if in_chans != len(mean):
         if in_chans == 1:

@@ -33,6 +33,7 @@ def wandb_run_id(run_dir: str | Path) -> str:
 def git_commit(path: str | Path = ".") -> str | None:
     """The HEAD commit of the repository holding `path`, with `-dirty` if it has changes; None if no git."""
     try:
+
         def git(*args: str) -> str:
             return subprocess.run(
                 ["git", *args], cwd=path, capture_output=True, text=True, check=True, timeout=10

@@ -1,89 +1,22 @@
-"""Checkpoint files written atomically: a kill while saving leaves the old file (or none) under the name,
-never a part of the new one, plus a hidden temporary file that the next save in that folder removes."""
+"""Checkpoint files written atomically (labblocks.files): a kill while saving leaves the old file (or none)
+under the name, never a part of the new one."""
 
 from __future__ import annotations
 
 import os
-import re
-import secrets
-import socket
 from pathlib import Path
 from typing import Any
 
 import torch
 
-_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())
-_PARTIAL = re.compile(r"^\.(?P<name>.+)\.partial-(?P<host>[A-Za-z0-9_.]+)-(?P<pid>\d+)-[0-9a-f]+$")
+from labblocks.files import atomic_write, partial_name, remove_stale_partials, replace
 
-
-def _partial_name(target: Path) -> Path:
-    """A temporary file next to `target`: hidden, and without the `.ckpt` suffix checkpoint globs use."""
-    return target.with_name(f".{target.name}.partial-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
-
-
-def remove_stale_partials(folder: str | Path) -> list[Path]:
-    """Delete temporary files of saves that were killed: written on this host by a process that no longer
-    exists. Partial files of live processes and of other hosts are left alone. Returns what was removed."""
-    removed = []
-    for path in Path(folder).glob(".*.partial-*"):
-        m = _PARTIAL.match(path.name)
-        if m and m["host"] == _HOST and int(m["pid"]) != os.getpid() and not _alive(int(m["pid"])):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+__all__ = ["atomic_link", "atomic_torch_save", "remove_stale_partials"]
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """`torch.save(obj, path)` through a temporary file in the same folder: write, flush, fsync, then
-    `os.replace` onto `path` and fsync the folder. Readers see the old file or the new one, never a part."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(target.parent)
-    tmp = _partial_name(target)
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _replace(tmp, target)
-    return target
-
-
-def _replace(tmp: Path, target: Path) -> None:
-    """Rename the finished temporary file `tmp` onto `target` and make the rename durable."""
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
+    """`torch.save(obj, path)` through a temporary file (labblocks.files.atomic_write)."""
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def atomic_link(source: str | Path, path: str | Path) -> bool:
@@ -92,10 +25,10 @@ def atomic_link(source: str | Path, path: str | Path) -> bool:
     deleting or replacing either leaves the other whole. False, with nothing changed, where the filesystem
     refuses hard links (another device, some network or FUSE mounts): write the file instead."""
     target = Path(path)
-    tmp = _partial_name(target)
+    tmp = partial_name(target)
     try:
         os.link(source, tmp)
     except OSError:
         return False
-    _replace(tmp, target)
+    replace(tmp, target)
     return True

@@ -1,9 +1,10 @@
-"""The search space of `python -m {{cookiecutter.module_name}}.search`: a W&B sweep file read as Optuna
-distributions (`configs/sweep.yaml` by default), checked against the config schema before torch loads.
+"""The search space of the `search` command: a W&B sweep file read as Optuna distributions (the project's
+`configs/sweep.yaml` by default), checked against the project's config schema before training starts.
 
 W&B's syntax, the same file as for `wandb sweep`: `parameters:` maps dotted config keys to `values` (one of
 them), `value` (a constant) or a `distribution` with `min`/`max` (see SUPPORTED); `metric` (name, goal),
 `method` (random, bayes, grid), `early_terminate` (hyperband) and `run_cap` give the search's defaults.
+Imports no torch, Lightning or Optuna.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 
 import yaml
 
-from {{cookiecutter.module_name}}.config import ConfigError, load_config
+from labblocks.run.config import Request
+from labblocks.run.errors import ConfigError, RunError, shown
+from labblocks.run.project import Project
 
 # W&B sweep distributions the search samples, and how (W&B's names and meanings).
 SUPPORTED = {
@@ -39,13 +42,10 @@ SAMPLERS = {"random": "random", "bayes": "tpe", "grid": "grid"}  # W&B method ->
 GOALS = ("maximize", "minimize")
 
 
-class SearchError(ValueError):
-    """A problem with the search's input (space file, storage, flags); every problem at once (exit code 2)."""
+class SearchError(RunError):
+    """A problem with the search's input (space file, storage, flags); every problem at once."""
 
-    def __init__(self, problems: str | list[str]):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        lines = self.problems
-        super().__init__(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines))
+    kind = "search error"
 
 
 # -- the search space ----------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ class Param:
         return [as_text(c) for c in self.choices]
 
     def suggest(self, trial: Any) -> Any:
-        """This key's value for an Optuna trial."""
+        """This key's value for an Optuna trial (a categorical choice as the value itself, not its label)."""
         if self.kind == "constant":
             return self.value
         if self.kind == "categorical":
@@ -97,7 +97,7 @@ class Param:
 class Space:
     """A search space read from a W&B sweep file."""
 
-    path: str
+    path: str  # as shown in messages and config layer names
     params: list[Param]
     metric: str | None = None
     goal: str | None = None
@@ -109,15 +109,43 @@ class Space:
         """Optuna's GridSampler space (every parameter must be categorical or constant)."""
         return {p.key: p.labels() for p in self.params if p.kind == "categorical"}
 
+    def grid_size(self) -> int:
+        """How many points the grid has."""
+        return math.prod(len(p.choices) for p in self.params if p.kind == "categorical")
+
 
 def as_text(value: Any) -> str:
-    """A value as YAML text, so that a config layer reads it back as the same value (None, '1e-3', lists)."""
+    """A value as one line of YAML text (an Optuna label for a list or mapping choice)."""
     text = yaml.safe_dump(value, default_flow_style=True, width=1_000_000, allow_unicode=True).strip()
     return text.removesuffix("...").strip()
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _distribution(spec: dict[str, Any], at: str) -> tuple[str | None, list[str]]:
+    """The entry's W&B distribution, given or inferred as W&B does, or the problem with it."""
+    dist = spec.get("distribution")
+    if dist is None:
+        if "values" in spec:
+            return "categorical", []
+        if "value" in spec:
+            return "constant", []
+        if "min" in spec and "max" in spec:
+            whole = isinstance(spec["min"], int) and isinstance(spec["max"], int)
+            return ("int_uniform" if whole else "uniform"), []
+        return None, [f"{at}: needs values, value, or min and max (with a distribution)"]
+    if dist in NOT_SAMPLED:
+        return None, [
+            f"{at}: distribution {dist!r} is a W&B sweep distribution the Optuna search does not sample; "
+            f"use one of {', '.join(SUPPORTED)}"
+        ]
+    if dist not in SUPPORTED:
+        close = difflib.get_close_matches(str(dist), [*SUPPORTED, *NOT_SAMPLED], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return None, [f"{at}: unknown distribution {dist!r}; {hint}supported: {', '.join(SUPPORTED)}"]
+    return dist, []
 
 
 def parse_param(key: str, spec: Any, where: str) -> tuple[Param | None, list[str]]:
@@ -134,25 +162,9 @@ def parse_param(key: str, spec: Any, where: str) -> tuple[Param | None, list[str
             f"{u!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for u, h in zip(unknown, hints, strict=True)
         )
         return None, [f"{at}: unknown field {said}; fields: {', '.join(sorted(PARAM_FIELDS))}"]
-    dist = spec.get("distribution")
-    if dist is None:  # W&B infers it
-        if "values" in spec:
-            dist = "categorical"
-        elif "value" in spec:
-            dist = "constant"
-        elif "min" in spec and "max" in spec:
-            dist = "int_uniform" if isinstance(spec["min"], int) and isinstance(spec["max"], int) else "uniform"
-        else:
-            return None, [f"{at}: needs values, value, or min and max (with a distribution)"]
-    if dist in NOT_SAMPLED:
-        return None, [
-            f"{at}: distribution {dist!r} is a W&B sweep distribution the Optuna search does not sample; "
-            f"use one of {', '.join(SUPPORTED)}"
-        ]
-    if dist not in SUPPORTED:
-        close = difflib.get_close_matches(str(dist), [*SUPPORTED, *NOT_SAMPLED], n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return None, [f"{at}: unknown distribution {dist!r}; {hint}supported: {', '.join(SUPPORTED)}"]
+    dist, problems = _distribution(spec, at)
+    if dist is None:
+        return None, problems
     if "probabilities" in spec:
         return None, [f"{at}: probabilities are not supported by the Optuna search (it picks values uniformly)"]
     if dist == "constant":
@@ -189,54 +201,45 @@ def parse_param(key: str, spec: Any, where: str) -> tuple[Param | None, list[str
 
 def read_space(path: str | Path) -> tuple[Space, list[str]]:
     """A W&B sweep file's search space and the problems with its syntax (`check_space` checks the values)."""
-    shown = shown_path(path)
+    name = shown(path)
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SearchError(f"--space {shown}: no such file") from None
+        raise SearchError(f"--space {name}: no such file") from None
     except yaml.YAMLError as e:
-        raise SearchError(f"{shown}: not valid YAML: {e}") from None
+        raise SearchError(f"{name}: not valid YAML: {e}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), dict) or not doc["parameters"]:
-        raise SearchError(f"{shown}: expected a W&B sweep file with a `parameters:` mapping of dotted config keys")
-    problems = [
-        f"{shown}: unknown key {k!r}; a sweep file has {', '.join(sorted(SWEEP_KEYS))}"
-        for k in doc
-        if k not in SWEEP_KEYS
-    ]
+        raise SearchError(f"{name}: expected a W&B sweep file with a `parameters:` mapping of dotted config keys")
+    keys = ", ".join(sorted(SWEEP_KEYS))
+    problems = [f"{name}: unknown key {k!r}; a sweep file has {keys}" for k in doc if k not in SWEEP_KEYS]
     params = []
     for key, spec in doc["parameters"].items():
-        param, found = parse_param(str(key), spec, shown)
+        param, found = parse_param(str(key), spec, name)
         problems += found
         if param is not None:
             params.append(param)
     metric = doc.get("metric") or {}
     if not isinstance(metric, dict):
-        problems.append(f"{shown}: metric must be a mapping with name and goal, got {metric!r}")
+        problems.append(f"{name}: metric must be a mapping with name and goal, got {metric!r}")
         metric = {}
     goal = metric.get("goal")
     if goal is not None and goal not in GOALS:
-        problems.append(f"{shown}: metric.goal {goal!r} must be maximize or minimize")
+        problems.append(f"{name}: metric.goal {goal!r} must be maximize or minimize")
     method = doc.get("method", "random")
     if method not in SAMPLERS:
-        problems.append(f"{shown}: method {method!r} must be one of {', '.join(SAMPLERS)}")
+        problems.append(f"{name}: method {method!r} must be one of {', '.join(SAMPLERS)}")
     early = doc.get("early_terminate") or {}
     if not isinstance(early, dict) or early.get("type", "hyperband") != "hyperband":
-        problems.append(f"{shown}: early_terminate must be a mapping with type: hyperband, got {early!r}")
+        problems.append(f"{name}: early_terminate must be a mapping with type: hyperband, got {early!r}")
         early = {}
     run_cap = doc.get("run_cap")
     if run_cap is not None and not (isinstance(run_cap, int) and run_cap >= 1):
-        problems.append(f"{shown}: run_cap must be an integer >= 1, got {run_cap!r}")
-    return Space(shown, params, metric.get("name"), goal, method, early, run_cap), problems
+        problems.append(f"{name}: run_cap must be an integer >= 1, got {run_cap!r}")
+    return Space(name, params, metric.get("name"), goal, method, early, run_cap), problems
 
 
-def values_layer(values: dict[str, Any]) -> dict[str, Any]:
-    """Sampled values as an `extra` layer of load_config: a categorical choice comes back from Optuna as its
-    YAML text (Optuna's choices must be plain scalars), so it is read back into its value (None, lists)."""
-    return {key: yaml.safe_load(value) if isinstance(value, str) else value for key, value in values.items()}
-
-
-def check_space(space: Space, base: dict[str, Any]) -> list[str]:
-    """Every choice and both bounds of every range, validated against the config schema like any override
+def check_space(space: Space, project: Project, request: Request) -> list[str]:
+    """Every choice and both bounds of every range, validated against the project's config like any override
     (unknown keys, types, ranges); the problems, each naming the file and the key."""
     params = space.params
     rounds = max([2, *(len(p.corners()) for p in params)])
@@ -244,23 +247,17 @@ def check_space(space: Space, base: dict[str, Any]) -> list[str]:
     for i in range(rounds):
         values = {p.key: p.corners()[i % len(p.corners())] for p in params}
         try:
-            load_config(**base, extra=((f"{space.path} (parameters)", values_layer(values)),))
+            project.load(request, extra=[(f"{space.path} (parameters)", values)])
         except ConfigError as e:
             problems += e.problems
     return list(dict.fromkeys(problems))
 
 
-def load_space(path: str | Path, base: dict[str, Any]) -> Space:
-    """The search space of a W&B sweep file, checked in full before torch loads; raises SearchError with
-    every problem."""
+def load_space(path: str | Path, project: Project, request: Request) -> Space:
+    """The search space of a W&B sweep file, checked in full against the config of `request`; raises
+    SearchError with every problem."""
     space, problems = read_space(path)
-    problems += check_space(space, base) if space.params else []
+    problems += check_space(space, project, request) if space.params else []
     if problems:
         raise SearchError(problems)
     return space
-
-
-def shown_path(path: str | Path) -> str:
-    """`path` relative to the working directory when it is inside it."""
-    p = Path(path).absolute()
-    return str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)

@@ -1,5 +1,5 @@
-"""Data plumbing shared by every task: fixed stratified splits, and a DataModule base whose loaders
-never touch the global RNG, shard across processes, and can be checkpointed mid-epoch."""
+"""Data plumbing every project shares: fixed stratified splits, and a DataModule base whose loaders never
+touch the global RNG, shard across processes, and can be checkpointed mid-epoch."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from torchdata.stateful_dataloader import StatefulDataLoader
 from torchdata.stateful_dataloader.sampler import StatefulDistributedSampler
 
@@ -22,8 +23,6 @@ def stratified_split(
     labels: Sequence[int], val_fraction: float, test_fraction: float, seed: int
 ) -> tuple[list[int], list[int], list[int]]:
     """Indices of train, val and test, each with the class proportions of `labels`; fixed by `seed`."""
-    from sklearn.model_selection import train_test_split
-
     idx = np.arange(len(labels))
     held = val_fraction + test_fraction
     train, rest = train_test_split(idx, test_size=held, stratify=labels, random_state=seed)
