@@ -234,7 +234,7 @@ def registry_version() -> str | None:
 
 def labblocks_requirement(cookiecutter: dict[str, Any]) -> str:
     """The PEP 508 line for labblocks, with the extras the task needs, for the chosen source."""
-    extras = "timm,lightning" if cookiecutter["task"] == "image_classification" else "hf,lightning"
+    extras = "timm,run" if cookiecutter["task"] == "image_classification" else "hf,run"
     source = cookiecutter["labblocks_source"]
     if source == "git":
         url, revision = labblocks_git_pin(cookiecutter)

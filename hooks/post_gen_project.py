@@ -57,7 +57,7 @@ def main() -> None:
         f"  cd {root.name}",
         "  make install        # uv sync: creates .venv with torch, lightning, labblocks, ...",
         "  make test           # the sanity suite: initial loss, overfit, checkpoints, resume, determinism",
-        f"  make train          # python -m {module}.train  (runs/<name>/ holds checkpoints and logs)",
+        f"  make train          # {ANSWERS['project_slug']} train  (runs/<name>/ holds checkpoints and logs)",
         "Read README.md for the first hour: configs, W&B, resume, LR finder, sweeps, export and labblocks.",
         "",
     ]))

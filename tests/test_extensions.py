@@ -59,7 +59,7 @@ def test_template_url_and_git_pin(template: str, url: str, pin: str) -> None:
     requirement form of that URL at the baked commit."""
     context = answers(_template=template)
     assert EXT.template_url(context) == url
-    assert EXT.labblocks_requirement(context) == f"labblocks[timm,lightning] @ {pin}@{COMMIT}#subdirectory=registry"
+    assert EXT.labblocks_requirement(context) == f"labblocks[timm,run] @ {pin}@{COMMIT}#subdirectory=registry"
 
 
 def test_commit_comes_from_the_template_checkout_without_cruft() -> None:
@@ -70,9 +70,9 @@ def test_commit_comes_from_the_template_checkout_without_cruft() -> None:
 
 def test_other_sources() -> None:
     assert EXT.labblocks_requirement(answers(labblocks_source="index", task="text_classification")) == (
-        f"labblocks[hf,lightning]~={CONTEXT['labblocks_version']}")
+        f"labblocks[hf,run]~={CONTEXT['labblocks_version']}")
     assert EXT.labblocks_requirement(answers(labblocks_source="path", labblocks_path="/opt/my lab/registry")) == (
-        "labblocks[timm,lightning] @ file:///opt/my%20lab/registry")
+        "labblocks[timm,run] @ file:///opt/my%20lab/registry")
 
 
 def test_cruft_record_is_what_cruft_writes() -> None:

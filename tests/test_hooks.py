@@ -258,7 +258,7 @@ def test_explicit_git_url_for_a_zip_pins_an_existing_release_tag(tmp_path: Path)
     ok = run_cli(tmp_path / "ok", "labblocks_source=git", f"labblocks_git_url={remote.as_uri()}", template=archive)
     assert ok.returncode == 0, output(ok)[-3000:]
     deps = load_toml(tmp_path / "ok" / DEFAULT_SLUG / "pyproject.toml")["project"]["dependencies"]
-    assert f"labblocks[timm,lightning] @ git+{remote.as_uri()}@{tag}#subdirectory=registry" in deps
+    assert f"labblocks[timm,run] @ git+{remote.as_uri()}@{tag}#subdirectory=registry" in deps
 
 
 @pytest.mark.parametrize(

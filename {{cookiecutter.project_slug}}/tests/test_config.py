@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from labblocks.run.config import experiment_names, to_plain
+from labblocks.run.errors import ConfigError
+from labblocks.run.schema import TRAINER_ARGS_LEFT_OUT, TrainerConfig
+from omegaconf import OmegaConf
 
-from {{cookiecutter.module_name}}.config import (
-    CONFIG_DIR,
-    TRAINER_ARGS_LEFT_OUT,
-    ConfigError,
-    TrainerConfig,
-    experiment_names,
-    load_config,
-    to_plain,
-)
+from {{cookiecutter.module_name}}.config import CONFIG_DIR, Config, load_config
 from {{cookiecutter.module_name}}.data_config import USER_DATA_KEY
 
 
@@ -35,7 +31,7 @@ def test_default_config_validates() -> None:
     assert cfg.trainer.max_epochs >= 1
 
 
-@pytest.mark.parametrize("experiment", experiment_names())
+@pytest.mark.parametrize("experiment", experiment_names(CONFIG_DIR))
 def test_every_experiment_validates(experiment: str) -> None:
     if own_data(experiment):
         pytest.skip(f"points at your own data ({USER_DATA_KEY}); trained with real files in test_trainer.py")
@@ -176,11 +172,11 @@ def test_sweep_parameters_are_config_keys() -> None:
         value = spec["values"][0] if "values" in spec else spec["min"]
         cfg = load_config(overrides=[f"{key}={value}"])  # raises on an unknown key or a bad value
         assert float(cfg[key.split(".")[0]][key.split(".")[1]]) == float(value)
-    assert "{{cookiecutter.module_name}}.train" in sweep["command"]
+    assert sweep["command"][:5] == ["${env}", "python", "-m", "{{cookiecutter.module_name}}", "train"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *args]
+    cmd = [sys.executable, "-m", "{{cookiecutter.module_name}}", "train", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=CONFIG_DIR.parent)
 
 
@@ -192,8 +188,10 @@ def test_cli_help_and_config_errors_without_importing_torch() -> None:
     assert "config error: 2 problems:" in failed.stderr
     assert "command-line overrides: optim.lrr: unknown key" in failed.stderr
     assert "Traceback" not in failed.stderr
-    check = "import sys; import {{cookiecutter.module_name}}.train as t; "
-    check += "t.main(['--print-config', 'optim.lr=3e-4', '-e', 'fast', 'trainer.deterministic=on']); "
+    check = "import sys; from {{cookiecutter.module_name}}.__main__ import main; "
+    check += "main(['train', '--print-config', 'optim.lr=3e-4', '-e', 'fast', 'trainer.deterministic=on']); "
+    check += "codes = [main([command, 'optim.lrr=1']) for command in ('train', 'lr-find', 'search', 'submit')]; "
+    check += "assert codes == [2, 2, 2, 2], codes; "  # refused before the command's own module is imported
     check += "heavy = ('torch', 'lightning', 'timm', 'transformers'); "
     check += "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
     out = subprocess.run(
@@ -202,3 +200,42 @@ def test_cli_help_and_config_errors_without_importing_torch() -> None:
     assert out.returncode == 0, out.stderr
     assert "lr: 0.0003" in out.stdout and "max_epochs: 1" in out.stdout  # -e fast after an override still applies
     assert out.stdout.strip().endswith("[]"), out.stdout[-300:]
+
+
+def test_default_yaml_holds_only_what_differs_from_the_schema() -> None:
+    """The schema is the one place for defaults: a value in configs/default.yaml equal to the schema's
+    default would be a second place that can silently disagree once one of them changes."""
+    schema = to_plain(OmegaConf.structured(Config))
+    repeated = [
+        key
+        for key, value in _leaves(yaml.safe_load((CONFIG_DIR / "default.yaml").read_text()))
+        if _get(schema, key) == value
+    ]
+    assert not repeated, f"configs/default.yaml repeats the schema's defaults of {repeated}; remove them"
+
+
+def _leaves(node: dict, prefix: str = "") -> list[tuple[str, object]]:
+    out = []
+    for key, value in node.items():
+        if isinstance(value, dict) and not (prefix + key).startswith("model.net"):
+            out += _leaves(value, f"{prefix}{key}.")
+        else:
+            out.append((prefix + key, value))
+    return out
+
+
+def _get(node: dict, key: str) -> object:
+    for part in key.split("."):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node
+
+
+def test_the_old_train_module_still_trains_as_an_alias() -> None:
+    helped = subprocess.run(
+        [sys.executable, "-m", "{{cookiecutter.module_name}}.train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=CONFIG_DIR.parent,
+    )
+    assert helped.returncode == 0 and "--fresh" in helped.stdout, helped.stderr

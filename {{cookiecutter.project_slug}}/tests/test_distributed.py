@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from labblocks.run.fit import train
+from labblocks.run.submit import minutes, submit
 from labblocks.testing.sanity import assert_state_equal
 from processes import NICE, global_step, interrupt, wait_for_checkpoint
 
-from {{cookiecutter.module_name}}.config import CONFIG_DIR
-from {{cookiecutter.module_name}}.runner import train
-from {{cookiecutter.module_name}}.submit import main as submit_main
-from {{cookiecutter.module_name}}.submit import minutes, submit
+from {{cookiecutter.module_name}}.__main__ import main
+from {{cookiecutter.module_name}}.config import CONFIG_DIR, PROJECT
 
 # The project's small network (DDP, syncing and resume do not depend on its size), 2 epochs of 16 batches.
 STEPS = 32
@@ -31,7 +31,7 @@ TWO = ["-e", "tiny", "-e", "fast", *DDP, *SCHEDULE, "logger.kind=csv"]
 def train_cli(
     tmp_path: Path, name: str, *args: str, wait: bool = True
 ) -> subprocess.CompletedProcess | subprocess.Popen:
-    train = [sys.executable, "-m", "{{cookiecutter.module_name}}.train"]
+    train = [sys.executable, "-m", "{{cookiecutter.module_name}}", "train"]
     cmd = [*train, *args, "--name", name, f"run.output_dir={tmp_path}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # two processes on two cores
     if not wait:
@@ -59,7 +59,7 @@ def test_two_processes_train_agree_with_one_and_resume_bitwise(tmp_path: Path, t
     (printed once); a 2-process run stopped mid-epoch by a signal and rerun ends bitwise equal to an
     uninterrupted 2-process run."""
     two = train_cli(tmp_path, "two", *TWO)
-    one = train(tiny_cfg(*SCHEDULE, "logger.kind=csv", name="one")).test_metrics  # one process, in this one
+    one = train(PROJECT, tiny_cfg(*SCHEDULE, "logger.kind=csv", name="one")).test_metrics  # one process, in this one
     for metric in ("test/acc", "test/loss"):
         # The same data and number of steps (2 x batch vs batch): the runs differ in the order of samples and in
         # the batch statistics, so their metrics are close but not equal.
@@ -81,8 +81,9 @@ def test_two_processes_train_agree_with_one_and_resume_bitwise(tmp_path: Path, t
 
 
 def test_dry_run_prints_a_two_node_four_gpu_job(capsys) -> None:
-    code = submit_main(
+    code = main(
         [
+            "submit",
             "-e",
             "fast",
             "--name",
@@ -126,7 +127,7 @@ def test_dry_run_prints_a_two_node_four_gpu_job(capsys) -> None:
 
 
 def test_dry_run_refuses_bad_cluster_settings(capsys) -> None:
-    assert submit_main(["--dry-run", "--time", "soon", "--nodes", "0"]) == 2
+    assert main(["submit", "--dry-run", "--time", "soon", "--nodes", "0"]) == 2
     err = capsys.readouterr().err
     assert "cluster.time: 'soon' is not a SLURM time" in err and "cluster.nodes: 0 must be >= 1" in err
 
@@ -145,9 +146,9 @@ def test_local_job_is_requeued_on_preemption_and_finishes_like_a_straight_run(tm
 
     overrides = ["trainer.max_epochs=2", "trainer.limit_train_batches=20", "checkpoint.every_n_train_steps=2"]
     args = ["-e", "tiny", "-e", "fast", *overrides, "logger.kind=csv"]
-    straight = train(tiny_cfg(*overrides, "logger.kind=csv", name="straight"), test=False)
+    straight = train(PROJECT, tiny_cfg(*overrides, "logger.kind=csv", name="straight"), test=False)
     cfg = tiny_cfg(*overrides, "logger.kind=csv", name="job")
-    job = submit(cfg, [*args, "--name", "job", f"run.output_dir={cfg.run.output_dir}"], local=True)
+    job = submit(PROJECT, cfg, [*args, "--name", "job", f"run.output_dir={cfg.run.output_dir}"], local=True)
     last = Path(cfg.run.output_dir) / "job" / "checkpoints" / "last.ckpt"
     wait_for_checkpoint(last, None, after=0)
     owner = json.loads((last.parents[1] / ".lock").read_text())  # the training process holds the run's lock

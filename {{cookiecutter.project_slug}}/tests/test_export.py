@@ -10,19 +10,20 @@ import sys
 from pathlib import Path
 
 import torch
+from labblocks.run.export import load_module
+from labblocks.run.fit import train
 from raw_inference import predict, raw_test_examples
 
-from {{cookiecutter.module_name}}.config import CONFIG_DIR
-from {{cookiecutter.module_name}}.export import load_exported, main
-from {{cookiecutter.module_name}}.runner import train
+from {{cookiecutter.module_name}}.__main__ import main
+from {{cookiecutter.module_name}}.config import CONFIG_DIR, PROJECT
 
 
 def test_export_reproduces_the_test_accuracy_from_raw_inputs(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("trainer.max_epochs=2", "trainer.limit_test_batches=1.0", name="exp", experiments=("tiny",))
-    result = train(cfg)  # tests the best checkpoint, which export exports
+    result = train(PROJECT, cfg)  # tests the best checkpoint, which export exports
     out = tmp_path / "export"
     args = ["-e", "tiny", "-e", "fast", "--name", "exp", f"run.output_dir={cfg.run.output_dir}", "--out", str(out)]
-    assert main(args) == 0
+    assert main(["export", *args]) == 0
     written = {p.name for p in out.iterdir()}
     assert {"model.safetensors", "labblocks.json", "config.yaml", "preprocessing.json"} <= written
     meta = json.loads((out / "labblocks.json").read_text())
@@ -38,7 +39,7 @@ def test_export_reproduces_the_test_accuracy_from_raw_inputs(make_cfg, tmp_path:
     with torch.no_grad():
         ours = [dm.class_names[i] for *x, _ in dm.test_dataloader() for i in module(*x).argmax(-1).tolist()]
     assert predicted == ours
-    assert all(t.device.type == "cpu" for t in load_exported(out).state_dict().values())
+    assert all(t.device.type == "cpu" for t in load_module(out).state_dict().values())
     assert json.loads((out / "preprocessing.json").read_text())["class_names"] == result.datamodule.class_names
 
 
@@ -54,12 +55,12 @@ def test_labblocks_list_shows_this_projects_blocks_without_torch() -> None:
 
 
 def test_export_cli_reports_a_missing_run(tmp_path: Path, capsys) -> None:
-    code = main(["-e", "fast", "--name", "never-trained", f"run.output_dir={tmp_path}"])
+    code = main(["export", "-e", "fast", "--name", "never-trained", f"run.output_dir={tmp_path}"])
     assert code == 2 and "no checkpoints/last.ckpt" in capsys.readouterr().err
 
 
 def test_export_refuses_a_file_that_is_not_a_checkpoint(tmp_path: Path, capsys) -> None:
     bogus = tmp_path / "weights.ckpt"
     torch.save({"w": torch.zeros(2)}, bogus)
-    assert main(["-e", "fast", "--which", str(bogus), f"run.output_dir={tmp_path}"]) == 2
+    assert main(["export", "-e", "fast", "--which", str(bogus), f"run.output_dir={tmp_path}"]) == 2
     assert "not a Lightning checkpoint" in capsys.readouterr().err

@@ -9,10 +9,11 @@ import time
 
 import pytest
 import torch
+from labblocks.run.fit import train
 from lightning.pytorch import Callback
 
-from {{cookiecutter.module_name}}.config import load_config
-from {{cookiecutter.module_name}}.runner import build_datamodule, build_model, train
+from {{cookiecutter.module_name}}.config import PROJECT, load_config
+from {{cookiecutter.module_name}}.train import build_datamodule, build_model
 
 STEPS = 30
 needs_cuda = pytest.mark.skipif(
@@ -51,7 +52,7 @@ def run_on_gpu(tmp_path, *overrides: str, experiment: str | None = None) -> _Rec
         ],
     )
     rec = _Recorder()
-    train(cfg, extra_callbacks=[rec], test=False)
+    train(PROJECT, cfg, extra_callbacks=[rec], test=False)
     torch.cuda.synchronize()
     elapsed = time.perf_counter() - rec.start
     assert rec.device.type == "cuda"

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from labblocks.run.fit import train
 from labblocks.testing.sanity import assert_state_equal
 from processes import NICE, global_step, interrupt, wait_for_checkpoint
 
-from {{cookiecutter.module_name}}.config import CONFIG_DIR
-from {{cookiecutter.module_name}}.runner import train
-from {{cookiecutter.module_name}}.train import main
+from {{cookiecutter.module_name}}.__main__ import main
+from {{cookiecutter.module_name}}.config import CONFIG_DIR, PROJECT
 
-TRAIN = [sys.executable, "-m", "{{cookiecutter.module_name}}.train"]
+TRAIN = [sys.executable, "-m", "{{cookiecutter.module_name}}", "train"]
 # The project's small network (what is tested does not depend on its size), two epochs of 6 batches, last.ckpt
 # also every 2 steps (mid-epoch), CSV logs.
 STEPS = 40  # two epochs of 20 batches
@@ -28,7 +28,7 @@ RUN = ["-e", "tiny", "-e", "fast", *OVERRIDES, "logger.kind=csv"]
 
 
 def start(tmp_path: Path, name: str, *extra: str) -> subprocess.Popen:
-    """`python -m {{cookiecutter.module_name}}.train` in the background, as a user would start it."""
+    """`python -m {{cookiecutter.module_name}} train` in the background, as a user would start it."""
     cmd = [*TRAIN, *RUN, "--name", name, f"run.output_dir={tmp_path}", *extra]
     return subprocess.Popen(
         [*NICE, *cmd], cwd=CONFIG_DIR.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -43,7 +43,7 @@ def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
 def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, tiny_cfg) -> None:
     """SIGUSR1 (a cluster's warning), SIGKILL (no warning) and Ctrl-C, each mid-epoch, then the same command
     again: training continues from where it stopped, and the final weights equal an uninterrupted run's."""
-    reference = train(tiny_cfg(*OVERRIDES, "logger.kind=csv", name="straight"), test=False)
+    reference = train(PROJECT, tiny_cfg(*OVERRIDES, "logger.kind=csv", name="straight"), test=False)
     last = tmp_path / "r" / "checkpoints" / "last.ckpt"
 
     run = start(tmp_path, "r")
@@ -81,12 +81,12 @@ def test_signals_and_kill_mid_epoch_lose_nothing(tmp_path: Path, tiny_cfg) -> No
 def test_a_damaged_last_checkpoint_is_set_aside_and_an_older_one_used(tiny_cfg, capsys) -> None:
     """A job killed while writing (before writes were atomic), or a full disk: last.ckpt is truncated."""
     cfg = tiny_cfg("trainer.max_epochs=1", name="damaged")
-    first = train(cfg, test=False)
+    first = train(PROJECT, cfg, test=False)
     last = first.run_dir / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:4096])  # truncated
     flags = ["--name", "damaged", f"run.output_dir={cfg.run.output_dir}", "--max-epochs", "2"]
     args = ["-e", "tiny", "-e", "fast", *flags]
-    assert main(args) == 0
+    assert main(["train", *args]) == 0
     out = capsys.readouterr().out
     assert "unreadable checkpoint set aside:" in out and "last.ckpt" in out
     assert "resumed from:" in out and "epoch000" in out  # the top-k checkpoint of epoch 0
@@ -98,31 +98,31 @@ def test_fresh_moves_the_earlier_run_aside_and_starts_a_new_wandb_run(tiny_cfg, 
     """--fresh after a longer run: without the move, a later rerun would resume the earlier run's more
     advanced checkpoint, and W&B would merge the two runs under one id."""
     cfg = tiny_cfg("trainer.max_epochs=2", name="again")
-    first = train(cfg, test=False)
+    first = train(PROJECT, cfg, test=False)
     earlier = sorted(p.name for p in (first.run_dir / "checkpoints").iterdir())
     (first.run_dir / "wandb_run_id").write_text("earlier1\n")
     args = ["-e", "tiny", "-e", "fast", "--name", "again", f"run.output_dir={cfg.run.output_dir}", "logger.kind=csv"]
-    assert main([*args, "--fresh"]) == 0
+    assert main(["train", *args, "--fresh"]) == 0
     assert "the earlier run's checkpoints moved to" in capsys.readouterr().out
     (moved,) = first.run_dir.glob("checkpoints.before-fresh-*")
     assert sorted(p.name for p in moved.iterdir()) == earlier  # nothing lost
     assert global_step(first.run_dir / "checkpoints" / "last.ckpt") < global_step(moved / "last.ckpt")
     assert not (first.run_dir / "wandb_run_id").exists()  # the next W&B logger makes a new id
-    assert main(args) == 0  # a plain rerun resumes the new run, not the earlier one
+    assert main(["train", *args]) == 0  # a plain rerun resumes the new run, not the earlier one
     resumed = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("resumed from:"))
     assert "checkpoints/last.ckpt" in resumed and "before-fresh" not in resumed
 
 
 def test_no_readable_checkpoint_stops_with_what_to_do(tiny_cfg, capsys) -> None:
     cfg = tiny_cfg("trainer.max_epochs=1", name="empty")
-    first = train(cfg, test=False)
+    first = train(PROJECT, cfg, test=False)
     for ckpt in (first.run_dir / "checkpoints").glob("*.ckpt"):
         ckpt.write_bytes(b"")  # zero bytes
     args = ["-e", "tiny", "-e", "fast", "--name", "empty", f"run.output_dir={cfg.run.output_dir}", "logger.kind=csv"]
-    assert main(args) == 2
+    assert main(["train", *args]) == 2
     err = capsys.readouterr().err
     assert "holds no readable checkpoint" in err and "--fresh" in err
-    assert main([*args, "--fresh"]) == 0  # starting over is the user's choice
+    assert main(["train", *args, "--fresh"]) == 0  # starting over is the user's choice
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "truncated", "not a checkpoint", "unsafe pickle"])
@@ -140,7 +140,7 @@ def test_bad_ckpt_path_stops_before_training(tmp_path: Path, make_cfg, capsys, k
         torch.save({"state_dict": {}, "payload": _Malicious(str(marker))}, path)
     cfg = make_cfg(name="bad-ckpt")
     args = ["-e", "fast", "--name", "bad-ckpt", f"run.output_dir={cfg.run.output_dir}", "--ckpt-path", str(path)]
-    assert main(args) == 2
+    assert main(["train", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --ckpt-path:") and str(path) in err
     assert not (Path(cfg.run.output_dir) / "bad-ckpt" / "checkpoints").exists()  # stopped before building anything
@@ -192,13 +192,13 @@ def test_one_run_directory_one_writer(tmp_path: Path, capsys) -> None:
     try:
         assert holder.stdout.readline().strip() == "locked"
         args = ["-e", "tiny", "-e", "fast", "--name", "busy", f"run.output_dir={tmp_path}", "logger.kind=csv"]
-        assert main(args) == 2
+        assert main(["train", *args]) == 2
         err = capsys.readouterr().err
         assert str(holder.pid) in err and "busy" in err
     finally:
         holder.kill()  # a crash: the lock must not stay stuck
         holder.wait(timeout=30)
-    assert main(args) == 0
+    assert main(["train", *args]) == 0
 
 
 def test_interrupted_run_in_process_reports_the_signal(tiny_cfg) -> None:
@@ -211,7 +211,7 @@ def test_interrupted_run_in_process_reports_the_signal(tiny_cfg) -> None:
             if trainer.global_step == 2:
                 os.kill(os.getpid(), signal.SIGUSR1)
 
-    result = train(tiny_cfg("trainer.limit_train_batches=6", name="signalled"), extra_callbacks=[Send()])
+    result = train(PROJECT, tiny_cfg("trainer.limit_train_batches=6", name="signalled"), extra_callbacks=[Send()])
     assert result.interrupted is not None and result.interrupted.step == 3
     assert result.test_metrics == {}  # no test after an interruption
     ckpt = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)

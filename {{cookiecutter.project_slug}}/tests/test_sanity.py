@@ -1,5 +1,6 @@
 """The habits that save weeks: initial loss near ln K, overfitting one batch, checkpoints that restore
-everything, bitwise resume, and seeds that determine the run. All through the project's own runner."""
+everything, bitwise resume, and seeds that determine the run. All through the train command's own code
+(labblocks.run.fit with this project's build functions)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import labblocks
 import torch
+from labblocks.run.fit import train
 from labblocks.testing.sanity import (
     assert_checkpoint_roundtrip,
     assert_initial_loss,
@@ -17,7 +19,8 @@ from labblocks.testing.sanity import (
 )
 from torch import nn
 
-from {{cookiecutter.module_name}}.runner import build_datamodule, build_model, train
+from {{cookiecutter.module_name}}.config import PROJECT
+from {{cookiecutter.module_name}}.train import build_datamodule, build_model
 
 INITIAL_LOSS_TOLERANCE = 0.15  # |loss - ln K| <= 15% of ln K
 
@@ -64,7 +67,7 @@ def test_overfits_one_batch(make_cfg) -> None:
 def test_checkpoint_roundtrip_restores_everything(make_cfg, tmp_path: Path) -> None:
     def fit(extra, ckpt_path):
         name = "saved" if ckpt_path is None else "restored"
-        return train(make_cfg(name=name), extra_callbacks=extra, ckpt_path=ckpt_path, test=False).trainer
+        return train(PROJECT, make_cfg(name=name), extra_callbacks=extra, ckpt_path=ckpt_path, test=False).trainer
 
     ckpt = assert_checkpoint_roundtrip(fit, tmp_path / "roundtrip.ckpt", steps=2)
     # The checkpoint describes itself: config, seed, commit, the data's fitted state (if any) and the
@@ -89,13 +92,30 @@ def test_resume_equivalence_bitwise(make_cfg, tmp_path: Path) -> None:
     """2 epochs straight == 1 epoch, a crash, then the same command again (which resumes)."""
 
     def fit(run_dir: Path, extra):
-        return train(make_cfg("trainer.max_epochs=2", name=run_dir.name), extra_callbacks=extra, test=False).trainer
+        return train(
+            PROJECT, make_cfg("trainer.max_epochs=2", name=run_dir.name), extra_callbacks=extra, test=False
+        ).trainer
 
     assert_resume_equivalent(fit, tmp_path, interrupt_after=1)
 
 
 def test_seed_determinism(make_cfg, tmp_path: Path) -> None:
     def fit(seed: int, run_dir: Path):
-        return train(make_cfg(f"run.seed={seed}", name=run_dir.name), test=False).trainer
+        return train(PROJECT, make_cfg(f"run.seed={seed}", name=run_dir.name), test=False).trainer
 
     assert_seed_deterministic(fit, tmp_path, seeds=(0, 1))
+
+
+def test_the_data_stands_alone_without_the_network(make_cfg, monkeypatch) -> None:
+    """The DataModule is built, set up and iterated from the config alone (a notebook, a look at the batches):
+    nothing builds the network on the way."""
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the data built the network")
+
+    monkeypatch.setattr(labblocks, "build", no_network)
+    cfg = make_cfg()
+    dm = build_datamodule(cfg)
+    dm.setup("fit")
+    *inputs, y = next(iter(dm.train_dataloader()))
+    assert y.shape == (cfg.data.batch_size,) and all(len(x) == cfg.data.batch_size for x in inputs)

@@ -1,7 +1,7 @@
-"""The Optuna search (`python -m {{cookiecutter.module_name}}.search`): the W&B sweep file as its space, errors
-before torch loads, an exact trial total under concurrent workers, pruning through Lightning, and, as real
-processes (marked slow), a search that writes a best config that trains, a search killed mid-trial and
-rerun, and two workers sharing one SQLite study."""
+"""The Optuna search (labblocks.run.search) through this project's `search` command: the
+W&B sweep file as its space, errors before torch loads, an exact trial total under concurrent workers,
+pruning through Lightning, and, as real processes (marked slow), a search that writes a best config that
+trains, a search killed mid-trial and rerun, and two workers sharing one SQLite study."""
 
 from __future__ import annotations
 
@@ -19,21 +19,14 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from labblocks.run.cli import parse, request
+from labblocks.run.search import make_pruner, settings_for, space_path
+from labblocks.run.search_space import load_space
+from labblocks.run.study import budget_used, over_budget
+from labblocks.run.trial import Objective
 
-from {{cookiecutter.module_name}}.cli import parse
-from {{cookiecutter.module_name}}.config import CONFIG_DIR, load_config
-from {{cookiecutter.module_name}}.search import (
-    DEFAULT_SPACE,
-    Objective,
-    base_args,
-    budget_used,
-    build_search_parser,
-    make_pruner,
-    over_budget,
-    settings_for,
-)
-from {{cookiecutter.module_name}}.search_space import load_space, values_layer
-from {{cookiecutter.module_name}}.train import main as train_main
+from {{cookiecutter.module_name}}.__main__ import main
+from {{cookiecutter.module_name}}.config import PROJECT
 
 MODULE = "{{cookiecutter.module_name}}"
 # Trials of a few seconds: the fast experiment with fewer batches and no sample table.
@@ -44,11 +37,11 @@ TINY = (
     "logger.sample_rows=0",
     "logger.kind=csv",
 )
-# Runs `main(argv)` and reports which heavy modules it imported (none, for errors and the report).
+# Runs the search command and reports which heavy modules it imported (none, for errors and the report).
 CHECK_IMPORTS = (
     "import json, sys\n"
-    f"from {MODULE}.search import main\n"
-    "code = main(sys.argv[1:])\n"
+    f"from {MODULE}.__main__ import main\n"
+    "code = main(['search', *sys.argv[1:]])\n"
     "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning', 'timm', 'transformers'))\n"
     "print('heavy modules: ' + json.dumps(heavy), file=sys.stderr)\n"
     "sys.exit(code)\n"
@@ -57,10 +50,10 @@ CHECK_IMPORTS = (
 
 def search_cli(*args: str, check_imports: bool = False, wandb: str = "disabled") -> subprocess.CompletedProcess:
     """The search command in its own process (exit code and messages as a user sees them)."""
-    head = ["-c", CHECK_IMPORTS] if check_imports else ["-m", f"{MODULE}.search"]
+    head = ["-c", CHECK_IMPORTS] if check_imports else ["-m", MODULE, "search"]
     env = {**os.environ, "WANDB_MODE": wandb}
     return subprocess.run(
-        [sys.executable, *head, *args], capture_output=True, text=True, env=env, cwd=CONFIG_DIR.parent, timeout=900
+        [sys.executable, *head, *args], capture_output=True, text=True, env=env, cwd=PROJECT.root, timeout=900
     )
 
 
@@ -107,10 +100,10 @@ parameters:
 def test_wandb_distributions_sample_in_range_and_reach_the_config(tmp_path: Path) -> None:
     path = tmp_path / "space.yaml"
     path.write_text(SPACE)
-    args = parse(build_search_parser(), ["-e", "fast", "--space", str(path)])
-    base = load_config(**base_args(args))
-    space = load_space(path, base_args(args))
-    settings = settings_for(args, base, space)
+    args = parse(PROJECT, ["search", "-e", "fast", "--space", str(path)])
+    base = PROJECT.load(request(args))
+    space = load_space(path, PROJECT, request(args))
+    settings = settings_for(PROJECT, args, base, space)
     assert (settings.metric, settings.direction, settings.sampler, settings.trials) == (
         "val/loss",
         "minimize",
@@ -132,7 +125,7 @@ def test_wandb_distributions_sample_in_range_and_reach_the_config(tmp_path: Path
         assert values["optim.momentum"] == 0.8
         for key, value in values.items():
             seen[key].add(json.dumps(value))
-        cfg = load_config(**base_args(args), extra=(("trial", values_layer(values)),))
+        cfg = PROJECT.load(request(args), extra=[("trial", values)])
         assert cfg.trainer.gradient_clip_val == values["trainer.gradient_clip_val"]  # null stays None, not "None"
         assert list(cfg.optim.betas) == values["optim.betas"] and cfg.data.batch_size == values["data.batch_size"]
     assert seen["optim.betas"] == {"[0.9, 0.99]", "[0.9, 0.999]"} and seen["trainer.gradient_clip_val"] == {
@@ -142,10 +135,11 @@ def test_wandb_distributions_sample_in_range_and_reach_the_config(tmp_path: Path
 
 
 def test_the_shipped_sweep_file_is_the_default_space() -> None:
-    args = parse(build_search_parser(), ["-e", "fast"])
-    base = load_config(**base_args(args))
-    space = load_space(DEFAULT_SPACE, base_args(args))
-    settings = settings_for(args, base, space)
+    args = parse(PROJECT, ["search", "-e", "fast"])
+    base = PROJECT.load(request(args))
+    assert space_path(PROJECT, args) == PROJECT.config_dir / "sweep.yaml"
+    space = load_space(space_path(PROJECT, args), PROJECT, request(args))
+    settings = settings_for(PROJECT, args, base, space)
     assert {p.key for p in space.params} >= {"optim.lr", "data.batch_size"}
     assert (settings.metric, settings.direction, settings.sampler) == ("val/acc", "maximize", "random")
 
@@ -205,16 +199,16 @@ def test_pruning_goes_through_lightning_and_is_off_by_default(tmp_path: Path) ->
     """Optuna's Lightning callback (optuna-integration, on the `lightning` package) reports each validation
     and stops a trial that the pruner rejects. One short training in this process."""
     argv = ["-e", "fast", "--space", str(lr_space(tmp_path)), f"run.output_dir={tmp_path}", *TINY, "--name", "p"]
-    default = parse(build_search_parser(), argv)
+    default = parse(PROJECT, ["search", *argv])
     assert default.prune is False
-    args = parse(build_search_parser(), [*argv, "--prune"])
-    base = load_config(**base_args(args))
-    space = load_space(args.space, base_args(args))
-    settings = settings_for(args, base, space)
-    assert isinstance(make_pruner(settings_for(default, base, space), space), optuna.pruners.NopPruner)
+    args = parse(PROJECT, ["search", *argv, "--prune"])
+    base = PROJECT.load(request(args))
+    space = load_space(args.space, PROJECT, request(args))
+    settings = settings_for(PROJECT, args, base, space)
+    assert isinstance(make_pruner(settings_for(PROJECT, default, base, space), space), optuna.pruners.NopPruner)
     rejects_all = optuna.pruners.ThresholdPruner(lower=2.0)  # val/acc is always below 2
     study = optuna.create_study(direction="maximize", pruner=rejects_all)
-    study.optimize(Objective(args, space, settings, base), n_trials=1)
+    study.optimize(Objective(PROJECT, request(args), space, settings, base), n_trials=1)
     (trial,) = study.trials
     assert trial.state == optuna.trial.TrialState.PRUNED and list(trial.intermediate_values) == [0]
     assert (tmp_path / "p" / "trial-000" / "config.yaml").is_file()
@@ -263,7 +257,7 @@ def test_search_writes_a_best_config_that_trains(tmp_path: Path) -> None:
     assert heavy_modules(report.stderr) == []
 
     # The best config is a config the train command takes (in this process: torch is loaded already).
-    assert train_main(["-c", str(best_path), "logger.kind=csv"]) == 0
+    assert main(["train", "-c", str(best_path), "logger.kind=csv"]) == 0
     recorded = yaml.safe_load((out / "s3-best" / "config.yaml").read_text())
     assert recorded["optim"]["lr"] == best["optim"]["lr"] and recorded["data"] == best["data"]
 
@@ -275,11 +269,11 @@ def test_a_killed_search_resumes_on_rerun(tmp_path: Path) -> None:
     resuming from that checkpoint (a trial's run directory is `trial-<number of the trial first tried>`)."""
     out = tmp_path / "runs"
     flags = f"-e fast --trials 2 --heartbeat 1 --name k --space {lr_space(tmp_path)} run.output_dir={out}"
-    args = ["-m", f"{MODULE}.search", *flags.split(), *TINY, "trainer.max_epochs=3"]
+    args = ["-m", MODULE, "search", *flags.split(), *TINY, "trainer.max_epochs=3"]
     env = {**os.environ, "WANDB_MODE": "disabled"}
     with (tmp_path / "first.log").open("w") as log:
         first = subprocess.Popen(
-            [sys.executable, *args], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=CONFIG_DIR.parent
+            [sys.executable, *args], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=PROJECT.root
         )
     last = out / "k" / "trial-001" / "checkpoints" / "last.ckpt"
     deadline = time.monotonic() + 600
@@ -293,7 +287,7 @@ def test_a_killed_search_resumes_on_rerun(tmp_path: Path) -> None:
     kept = study.trials[0]
 
     again = subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=CONFIG_DIR.parent, timeout=300
+        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=PROJECT.root, timeout=300
     )
     assert again.returncode == 0, again.stderr[-3000:]
     trials = optuna.load_study(study_name="k", storage=storage(out, "k")).trials
@@ -310,16 +304,14 @@ def test_a_killed_search_resumes_on_rerun(tmp_path: Path) -> None:
 def test_two_workers_share_one_study(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     flags = f"-e fast --trials 3 --name two --space {lr_space(tmp_path)} run.output_dir={out}"
-    args = ["-m", f"{MODULE}.search", *flags.split(), *TINY]
+    args = ["-m", MODULE, "search", *flags.split(), *TINY]
     env = {**os.environ, "WANDB_MODE": "disabled"}
     logs = [tmp_path / f"worker{i}.log" for i in range(2)]
     workers = []
     for log in logs:
         with log.open("w") as f:  # files, not pipes: a worker blocked on a full pipe would hold the other
             workers.append(
-                subprocess.Popen(
-                    [sys.executable, *args], stdout=f, stderr=subprocess.STDOUT, env=env, cwd=CONFIG_DIR.parent
-                )
+                subprocess.Popen([sys.executable, *args], stdout=f, stderr=subprocess.STDOUT, env=env, cwd=PROJECT.root)
             )
     try:
         for w in workers:

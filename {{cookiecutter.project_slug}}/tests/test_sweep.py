@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from labblocks.run.errors import ConfigError
 
-from {{cookiecutter.module_name}}.config import ConfigError, load_config
-from {{cookiecutter.module_name}}.train import main
+from {{cookiecutter.module_name}}.__main__ import main
+from {{cookiecutter.module_name}}.config import load_config
 
 
 def test_sweep_values_reach_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,7 +20,7 @@ def test_sweep_values_reach_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SWEEP_ID", "testsweep")
     monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", str(params))
-    assert main(["-e", "fast", f"run.output_dir={tmp_path}"]) == 0
+    assert main(["train", "-e", "fast", f"run.output_dir={tmp_path}"]) == 0
     (run_dir,) = [p for p in tmp_path.glob("sweep-*") if p.is_dir()]
     recorded = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert recorded["optim"]["lr"] == 0.0123 and recorded["data"]["batch_size"] == 8

@@ -19,10 +19,10 @@ LOGGER = load_config().logger.kind.value
 
 
 def train_cli(*args: str) -> subprocess.CompletedProcess:
-    """`python -m {{cookiecutter.module_name}}.train ARGS` with W&B offline; fails the test on a non-zero exit."""
+    """`digits-lab train ARGS` (the console script) with W&B offline; fails the test on a non-zero exit."""
     env = {**os.environ, "WANDB_MODE": "offline"}
     done = subprocess.run(
-        [sys.executable, "-m", "{{cookiecutter.module_name}}.train", *args],
+        [str(Path(sys.executable).parent / "digits-lab"), "train", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -64,7 +64,7 @@ def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
     first = train_cli(*args)
     rd = tmp_path / "e2e"
     last = rd / "checkpoints" / "last.ckpt"
-    assert last.is_file() and list((rd / "checkpoints").glob("epoch000-acc*.ckpt"))
+    assert last.is_file() and list((rd / "checkpoints").glob("epoch000-val_acc*.ckpt"))
     assert float(reported(first.stdout, "best val/acc")) >= 0 and reported(first.stdout, "last checkpoint") == str(last)
     assert "Total Flops" in first.stdout + first.stderr  # the model summary counts parameters and FLOPs
     assert (rd / "config.yaml").read_text().count("@v1") >= 1  # the recorded block key is pinned

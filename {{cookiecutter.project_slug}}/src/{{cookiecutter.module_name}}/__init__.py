@@ -1,9 +1,3 @@
-"""The research project (see README.md).
-
-Entry points:
-    python -m {{cookiecutter.module_name}}.train
-    python -m {{cookiecutter.module_name}}.lr_find
-    python -m {{cookiecutter.module_name}}.export
-"""
+"""The research project (see README.md). Its commands: `python -m {{cookiecutter.module_name}} --help`."""
 
 PROJECT_NAME = {{ cookiecutter.project_name | py_str }}  # noqa: E501 (free text, any length)

@@ -1,4 +1,4 @@
-"""The LightningModule: a labblocks network trained with cross-entropy, optimizer and schedule from config.
+"""The LightningModule: a labblocks network trained with cross-entropy, its optimizer and schedule given as values.
 
 Batches are tuples `(*inputs, y)`: the network maps `inputs` to logits (B, K) and y (B,) holds class
 indices. The same module serves every task; only the data decides what `inputs` are.
@@ -14,33 +14,37 @@ import torch
 from torch import nn
 from torchmetrics.aggregation import MeanMetric
 
-from {{cookiecutter.module_name}}.config import OptimConfig, SchedulerConfig
-
 
 class Classifier(L.LightningModule):
     """Cross-entropy classifier around `net`; logs loss and accuracy for train, val and test.
 
-    Each step adds its batch to the epoch's sums (loss times batch size, correct predictions: two tensor
-    operations). At the epoch's end the sums go to torchmetrics, which averages them over all samples of all
-    processes, and are logged. (Two torchmetrics updates per step cost some 0.2 ms of Python, over 1 % of a
-    16 ms step.) The training loss is also logged at the logger's interval (`trainer.log_every_n_steps`):
-    `self.log` walks Lightning's bookkeeping on every call, so it is not called on the other steps.
+    Takes plain values (the training wiring reads them from the config). Each step adds its batch to the
+    epoch's sums on the device (loss times batch size, correct predictions). At the split's last batch the
+    sums go to torchmetrics, which averages them over all samples of all processes, and are logged, so
+    callbacks and monitors find `train/loss` at the epoch's end. The step loss is logged only at the
+    logger's interval (`trainer.log_every_n_steps`).
     """
 
     def __init__(
         self,
         net: nn.Module,
-        optim: OptimConfig,
-        scheduler: SchedulerConfig,
+        optimizer: str = "adamw",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        betas: tuple[float, float] = (0.9, 0.999),
+        momentum: float = 0.9,
+        schedule: str = "cosine",
+        warmup_steps: int = 0,
+        min_lr_ratio: float = 0.01,
         label_smoothing: float = 0.0,
         example_input: tuple[torch.Tensor, ...] | None = None,
         channels_last: bool = False,
     ):
         super().__init__()
         self.net = net
-        self.optim_cfg = optim
-        # The schedule as plain values: it is read every step, and a config node's attribute costs ~20 us.
-        self.schedule = (_name(scheduler.name), int(scheduler.warmup_steps), float(scheduler.min_lr_ratio))
+        self.optimizer, self.lr, self.weight_decay = optimizer, float(lr), float(weight_decay)
+        self.betas, self.momentum = (float(betas[0]), float(betas[1])), float(momentum)
+        self.schedule = (schedule, int(warmup_steps), float(min_lr_ratio))
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         # Per split, the epoch's means weighted by its sample count; a NaN loss still shows in the mean.
         self.metrics = nn.ModuleDict(
@@ -94,7 +98,9 @@ class Classifier(L.LightningModule):
             self.metrics[f"{split}_loss"].update(sums["loss"] / sums["n"], weight=sums["n"])
             self.metrics[f"{split}_acc"].update(sums["correct"] / sums["n"], weight=sums["n"])
         for kind in ("loss", "acc"):  # averaged over all samples of all processes, then reset
-            self.log(f"{split}/{kind}", self.metrics[f"{split}_{kind}"], prog_bar=prog_bar)
+            self.log(
+                f"{split}/{kind}", self.metrics[f"{split}_{kind}"], on_step=False, on_epoch=True, prog_bar=prog_bar
+            )
 
     def on_train_epoch_start(self) -> None:
         self._sums.pop("train", None)  # nothing carried over from an epoch that was cut short
@@ -108,12 +114,14 @@ class Classifier(L.LightningModule):
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         out = self.shared_step(batch)
         self._update("train", out)
-        if self.trainer._logger_connector.should_update_logs:  # only at the logger's interval
+        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:  # only at the logger's interval
             self.log("train/loss_step", out["loss"], prog_bar=True)
         return out["loss"]
 
-    def on_train_epoch_end(self) -> None:
-        self._log_epoch("train")
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        t = self.trainer
+        if batch_idx + 1 >= t.num_training_batches or 0 < t.max_steps <= self.global_step:
+            self._log_epoch("train")  # the epoch's last batch: before the callbacks' on_train_epoch_end
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> dict[str, torch.Tensor]:
         out = self.shared_step(batch)
@@ -130,24 +138,22 @@ class Classifier(L.LightningModule):
         self._log_epoch("test")
 
     def configure_optimizers(self) -> dict[str, Any]:
-        o = self.optim_cfg
         # Weight decay on weight matrices and kernels only, not on biases and norm scales.
         decay = [p for p in self.parameters() if p.requires_grad and p.ndim >= 2]
         no_decay = [p for p in self.parameters() if p.requires_grad and p.ndim < 2]
-        groups = [{"params": decay, "weight_decay": o.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        name = _name(o.name)
-        if name == "sgd":
-            opt = torch.optim.SGD(groups, lr=o.lr, momentum=o.momentum, nesterov=True, foreach=True)
+        groups = [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        if self.optimizer == "sgd":
+            opt = torch.optim.SGD(groups, lr=self.lr, momentum=self.momentum, nesterov=True, foreach=True)
         else:
-            cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-            opt = cls(groups, lr=o.lr, betas=tuple(o.betas), **self._adam_kernel())
+            cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
+            opt = cls(groups, lr=self.lr, betas=self.betas, **self._adam_kernel())
         # The schedule's length is read at the first step, not here: asking Lightning for it now would set
         # up the training loader before a checkpoint's loader position is restored (mid-epoch resume).
         lr_sched = torch.optim.lr_scheduler.LambdaLR(opt, self._lr_factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": lr_sched, "interval": "step"}}
 
     def _lr_factor(self, step: int) -> float:
-        """The multiple of optim.lr at optimizer step `step` (see `lr_factor`)."""
+        """The multiple of the learning rate at optimizer step `step` (see `lr_factor`)."""
         kind, warmup, min_ratio = self.schedule
         if step == 0 and self._total_steps is None:
             return lr_factor(0, 1, warmup, min_ratio, kind)
@@ -187,8 +193,3 @@ def lr_factor(step: int, total: int, warmup: int, min_ratio: float, kind: str) -
         return start + (1.0 - start) * step / warmup
     progress = min((step - warmup) / max(total - warmup, 1), 1.0)
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
-def _name(value: Any) -> str:
-    """An enum member or its name/value as the plain name string."""
-    return str(getattr(value, "value", value))

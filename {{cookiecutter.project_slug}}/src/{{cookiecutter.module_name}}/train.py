@@ -1,54 +1,98 @@
-"""Train: `python -m {{cookiecutter.module_name}}.train [-e EXPERIMENT] [--name NAME] [KEY=VALUE ...]`.
-
-Validates the config first (no torch yet), then trains with validation sanity steps, tests the best
-checkpoint and prints where everything went. Rerunning the same command resumes the run from its newest
-checkpoint and continues the same W&B run. SIGUSR1/SIGTERM (cluster preemption) and Ctrl-C save a
-checkpoint at the next step and stop; the same command resumes from it. Under a W&B sweep agent the
-sweep's values are applied as a last config layer.
+"""How a run is built from its config: the data, the network and its LightningModule, the task's own
+callbacks. labblocks' `train` command (labblocks.run.fit) calls these four functions; the loop, checkpoints,
+resuming, logging and the other commands are labblocks'. `python -m {{cookiecutter.module_name}}.train` is an
+alias of `{{cookiecutter.project_slug}} train`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
-from {{cookiecutter.module_name}}.cli import build_parser, load, load_or_report, parse
+import labblocks
+from labblocks.run.cli import main
+from labblocks.run.config import run_dir, to_plain, value_of
+from labblocks.run.errors import ConfigError
+from labblocks.train.callbacks import SampleTable, ValidationPredictions
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.loggers import Logger
+from omegaconf import DictConfig, OmegaConf
+
+import {{cookiecutter.module_name}}.blocks  # noqa: F401  (registers this project's own blocks)
+from {{cookiecutter.module_name}}.config import PROJECT
+from {{cookiecutter.module_name}}.data import DataModule, run_data_config
+from {{cookiecutter.module_name}}.model import Classifier
 
 
-def run(cfg: Any, reload: Any = None) -> int:
-    """Train a validated config and print the summary; the exit code (2: the run could not start;
-    128 + signal number: stopped by a signal after saving)."""
-    from {{cookiecutter.module_name}} import runner
-    from {{cookiecutter.module_name}}.config import ConfigError
-
-    try:
-        if cfg.run.ckpt_path:
-            runner.check_checkpoint(cfg.run.ckpt_path)  # before building anything: a bad file costs seconds
-        logger = None
-        if os.environ.get("WANDB_SWEEP_ID") and reload is not None:
-            cfg, logger = runner.apply_sweep(cfg, reload)
-        result = runner.train(cfg, logger=logger)
-    except (runner.RunError, ConfigError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if runner.is_rank_zero():
-        print(result.summary(), flush=True)
-    return 128 + result.interrupted.signum if result.interrupted is not None else 0
+def build_datamodule(cfg: DictConfig) -> DataModule:
+    """The data alone: built, set up and iterated without the network (its preprocessing arrives as config
+    values, see data.run_data_config)."""
+    return DataModule(run_data_config(cfg), seed=cfg.run.seed, run_dir=run_dir(cfg))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(build_parser("python -m {{cookiecutter.module_name}}.train", "Train the model."), argv)
-    cfg = load_or_report(args)
-    if cfg is None:
-        return 2
-    if args.print_config:
-        from omegaconf import OmegaConf
+def net_node(cfg: DictConfig, dm: DataModule) -> dict[str, Any]:
+    """The complete `model.net` node: the config's arguments plus the data's, pinned, defaults filled."""
+    node = OmegaConf.to_container(cfg.model.net, resolve=True)
+    return labblocks.pin(with_data_args(node, dm.net_args(str(node["block"]))))
 
-        print(OmegaConf.to_yaml(cfg))
-        return 0
-    return run(cfg, reload=lambda values: load(args, (("wandb.config (sweep)", values),)))
+
+def with_data_args(node: dict[str, Any], supplied: dict[str, Any], path: str = "model.net") -> dict[str, Any]:
+    """`node` with the data's arguments added (dicts merged key by key). A value the config sets differently
+    from the data is an error: the data decides it."""
+    out = dict(node)
+    for key, value in supplied.items():
+        where = f"{path}.{key}"
+        if isinstance(value, dict):
+            out[key] = with_data_args(dict(out.get(key) or {}), value, where)
+        elif key in out and out[key] != value:
+            raise ConfigError(f"{where}: {out[key]!r} in the config, but the data gives {value!r}; remove it")
+        else:
+            out[key] = value
+    return out
+
+
+def build_model(cfg: DictConfig, dm: DataModule) -> Classifier:
+    """The network from `model.net` (through labblocks) in the LightningModule, with plain values."""
+    net = labblocks.build(net_node(cfg, dm), path="model.net")
+    if cfg.model.compile:
+        net.compile()
+    o, s = cfg.optim, cfg.scheduler
+    return Classifier(
+        net,
+        optimizer=value_of(o.name),
+        lr=o.lr,
+        weight_decay=o.weight_decay,
+        betas=tuple(o.betas),
+        momentum=o.momentum,
+        schedule=value_of(s.name),
+        warmup_steps=s.warmup_steps,
+        min_lr_ratio=s.min_lr_ratio,
+        label_smoothing=cfg.model.label_smoothing,
+        example_input=dm.example_input(),
+        channels_last=cfg.model.channels_last,
+    )
+
+
+def recorded_config(cfg: DictConfig, dm: DataModule) -> dict[str, Any]:
+    """The config as recorded with the run: plain data, with `model.net` pinned and complete."""
+    plain = to_plain(cfg)
+    plain["data"] = to_plain(dm.cfg)  # with what the network decided (the image preprocessing)
+    plain["model"]["net"] = net_node(cfg, dm)
+    return plain
+
+
+def task_callbacks(cfg: DictConfig, dm: DataModule, logger: Logger | None) -> list[Callback]:
+    """With a logger: a table of sample inputs before training, and after each validation the predictions on
+    fixed examples and per-class probability histograms."""
+    if logger is None:
+        return []
+    out: list[Callback] = []
+    if cfg.logger.sample_rows > 0:
+        out.append(SampleTable(dm.render_samples, rows=cfg.logger.sample_rows))
+    if cfg.logger.prediction_rows > 0 or cfg.logger.histograms:
+        out.append(ValidationPredictions(dm.render_samples, dm.class_names, rows=cfg.logger.prediction_rows))
+    return out
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(PROJECT, ["train", *sys.argv[1:]]))

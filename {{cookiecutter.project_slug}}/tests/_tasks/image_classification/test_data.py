@@ -7,18 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from labblocks.run.errors import DataError
 from PIL import Image
 
-from {{cookiecutter.module_name}}.errors import DataError
-from {{cookiecutter.module_name}}.runner import build_datamodule, build_model
-from {{cookiecutter.module_name}}.train import main
+from {{cookiecutter.module_name}}.__main__ import main
+from {{cookiecutter.module_name}}.train import build_datamodule, build_model
 
 
 @pytest.fixture
 def data(make_cfg):
     cfg = make_cfg()
     dm = build_datamodule(cfg)
-    build_model(cfg, dm)  # attaches the model's timm data config to the data
     dm.setup("fit")
     return cfg, dm
 
@@ -82,7 +81,6 @@ def test_imagefolder_source(make_cfg, tmp_path: Path) -> None:
     dm = build_datamodule(cfg)
     assert dm.class_names == ["cat", "dog"]
     assert dm.net_args(str(cfg.model.net.block)) == {"in_chans": 3, "num_classes": 2}
-    build_model(cfg, dm)
     dm.setup("fit")
     x, y = next(iter(dm.train_dataloader()))
     assert x.shape == (4, 3, 16, 16) and set(y.tolist()) <= {0, 1}
@@ -106,7 +104,9 @@ def test_sample_rows_render_images_and_labels(data) -> None:
 
 
 def test_imagefolder_experiment_validates(tmp_path: Path) -> None:
-    from {{cookiecutter.module_name}}.config import ConfigError, load_config
+    from labblocks.run.errors import ConfigError
+
+    from {{cookiecutter.module_name}}.config import load_config
 
     with pytest.raises(ConfigError, match="data.root: required when data.source is imagefolder"):
         load_config(experiment="imagefolder")
@@ -156,11 +156,24 @@ def test_an_empty_class_folder_is_refused_through_the_train_command(tmp_path: Pa
     bad = _folder_with_bad_files(root)
     (root / "bird").mkdir()
     args = ["-e", "fast", "-e", "imagefolder", f"data.root={root}", f"run.output_dir={tmp_path / 'runs'}"]
-    assert main([*args, "logger.kind=csv"]) == 2
+    assert main(["train", *args, "logger.kind=csv"]) == 2
     err = capsys.readouterr().err
     assert "1 empty class folder(s)" in err and str(root / "bird") in err and "Traceback" not in err
     assert not (tmp_path / "runs" / "default" / "csv").exists()  # found before the logger started a run
     assert "3 unreadable image file(s)" in err and all(str(path) in err for path in bad)
-    assert main([*args, "logger.kind=csv", "data.skip_bad_images=true"]) == 2
+    assert main(["train", *args, "logger.kind=csv", "data.skip_bad_images=true"]) == 2
     err = capsys.readouterr().err
     assert "1 empty class folder(s)" in err and "unreadable" not in err
+
+
+def test_preprocessing_follows_the_network_as_config_values(make_cfg) -> None:
+    """Without building the network, the data takes interpolation, mean, std and crop from its timm pretrained
+    config (as the network itself reports it once built); a `data.preprocess` value set in the config wins."""
+    cfg = make_cfg()
+    dm = build_datamodule(cfg)
+    net = build_model(cfg, dm).net
+    for key in ("interpolation", "crop_pct", "mean", "std"):
+        assert dm.data_config[key] == pytest.approx(net.data_config[key]), key
+    mine = build_datamodule(make_cfg("data.preprocess.mean=[0.25]", "data.preprocess.interpolation=nearest"))
+    assert mine.data_config["mean"] == (0.25,) and mine.data_config["interpolation"] == "nearest"
+    assert mine.data_config["std"] == pytest.approx(net.data_config["std"])  # the values left null still follow

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from labblocks.run.errors import ConfigError, DataError
 from tokenizers import Tokenizer
 
-from {{cookiecutter.module_name}}.config import ConfigError, load_config
+from {{cookiecutter.module_name}}.config import load_config
 from {{cookiecutter.module_name}}.data import TOKENIZER_FILE, train_tokenizer
-from {{cookiecutter.module_name}}.errors import DataError
-from {{cookiecutter.module_name}}.runner import build_datamodule
 from {{cookiecutter.module_name}}.synthetic import CLASS_NAMES, generate, label_of
+from {{cookiecutter.module_name}}.train import build_datamodule
 
 
 def test_generated_labels_need_word_order() -> None:

@@ -10,7 +10,7 @@ import labblocks
 import pytest
 import torch
 
-from {{cookiecutter.module_name}}.runner import build_datamodule, build_model, net_node
+from {{cookiecutter.module_name}}.train import build_datamodule, build_model, net_node
 
 BACKBONES = {"hf": (), "core": ("core",)}
 

@@ -1,9 +1,9 @@
 """Image classification data: scikit-learn's digits (default, real and offline) or your own ImageFolder.
 
-Batches are `(x, y)`: x (B, C, H, W) float32, resized and normalised as the model's timm data config
-says; y (B,) int64 class indices. Training images are augmented (random resized crop, optional flip and
-colour jitter); validation and test images are only resized. Splits are stratified and fixed by
-`data.split_seed`, whatever the run's seed.
+Batches are `(x, y)`: x (B, C, H, W) float32, resized and normalised as `data.preprocess` says (by
+default what the network's timm pretrained config says: `run_data_config`); y (B,) int64 class indices.
+Training images are augmented (random resized crop, optional flip and colour jitter); validation and test
+images are only resized. Splits are stratified and fixed by `data.split_seed`, whatever the run's seed.
 """
 
 from __future__ import annotations
@@ -15,15 +15,36 @@ from typing import Any
 
 import numpy as np
 import torch
+from labblocks.adapters.timm_resnet import variant_data_config
+from labblocks.run.errors import DataError
+from labblocks.train.loaders import SplitDataModule, stratified_split
+from omegaconf import DictConfig
 from PIL import Image
 from torch.utils.data import Dataset
 
 from {{cookiecutter.module_name}} import image_files
-from {{cookiecutter.module_name}}.data_common import SplitDataModule, stratified_split
 from {{cookiecutter.module_name}}.data_config import DataConfig, DataSource
-from {{cookiecutter.module_name}}.errors import DataError
 
-DEFAULT_DATA_CONFIG = {"interpolation": "bilinear", "crop_pct": 1.0}  # for networks without a timm data config
+DEFAULTS = {"interpolation": "bilinear", "mean": 0.5, "std": 0.5, "crop_pct": 1.0}  # no timm network to follow
+
+
+def run_data_config(cfg: DictConfig) -> DictConfig:
+    """A run's data section with the `data.preprocess` values left null taken from the network's timm
+    pretrained config (`model.net` is a `timm/...` node), without building the network."""
+    data = cfg.data.copy()
+    net = cfg.model.net
+    if str(net.get("block", "")).startswith("timm/") and net.get("variant"):
+        timm_cfg = variant_data_config(str(net.variant), channels(data))
+        found = {key: list(timm_cfg[key]) if key in ("mean", "std") else timm_cfg[key] for key in DEFAULTS}
+        for key in DEFAULTS:
+            if data.preprocess[key] is None:
+                data.preprocess[key] = found[key]
+    return data
+
+
+def channels(cfg: DataConfig) -> int:
+    """Image channels: data.in_chans, else 1 for digits and 3 for image folders."""
+    return cfg.in_chans or (1 if cfg.source == DataSource.digits else 3)
 
 
 class ImageSplit(Dataset):
@@ -57,37 +78,30 @@ class ImageDataModule(SplitDataModule):
         """`run_dir` is unused: image preprocessing has nothing fitted to save (text saves its tokenizer)."""
         super().__init__()
         self.cfg, self.seed = cfg, seed
-        self.in_chans = cfg.in_chans or (1 if cfg.source == DataSource.digits else 3)
+        self.in_chans = channels(cfg)
         self.mode = "L" if self.in_chans == 1 else "RGB"
         self.class_names = [str(c) for c in range(10)] if cfg.source == DataSource.digits else self._scan_classes()
         self.num_classes = len(self.class_names)
-        self.data_config: dict[str, Any] = {}
+        given = {key: getattr(cfg.preprocess, key) for key in DEFAULTS}
+        dc = {key: DEFAULTS[key] if value is None else value for key, value in given.items()}
+        for key in ("mean", "std"):  # one value per channel
+            values = [dc[key]] if isinstance(dc[key], (int, float)) else list(dc[key])
+            dc[key] = tuple(values * self.in_chans if len(values) == 1 else values)
+        size = cfg.image_size
+        self.data_config: dict[str, Any] = {**dc, "input_size": (self.in_chans, size, size)}
         self.splits: dict[str, ImageSplit] = {}
 
-    # -- what the model needs from the data, and what the data needs from the model -------------------
+    # -- what the model needs from the data ------------------------------------------------------------
 
     def net_args(self, block: str) -> dict[str, int]:
         """Arguments of `model.net` set by the data (see data_config.supplied_net_args)."""
         return {"in_chans": self.in_chans, "num_classes": self.num_classes}
-
-    def attach_model(self, net: torch.nn.Module) -> None:
-        """Take interpolation, mean, std and crop from the network's timm data config (labblocks' timm
-        adapter sets `net.data_config`); the input size is `data.image_size`."""
-        base = dict(getattr(net, "data_config", None) or DEFAULT_DATA_CONFIG)
-        base.setdefault("mean", (0.5,) * self.in_chans)
-        base.setdefault("std", (0.5,) * self.in_chans)
-        size = self.cfg.image_size
-        self.data_config = {**base, "input_size": (self.in_chans, size, size)}
-        for name, split in self.splits.items():
-            split.transform = self.transform(train=name == "train")
 
     def transform(self, train: bool) -> Callable:
         """timm's training or evaluation transform for this data config."""
         from timm.data import create_transform
 
         dc, aug = self.data_config, self.cfg.augment
-        if not dc:
-            raise RuntimeError("call attach_model(net) before using the data: transforms follow the model")
         common = dict(input_size=dc["input_size"], interpolation=dc["interpolation"], mean=dc["mean"], std=dc["std"])
         if train:
             return create_transform(
@@ -104,8 +118,6 @@ class ImageDataModule(SplitDataModule):
         """How a raw image becomes the model's input at evaluation, as steps anyone can follow without this
         project's code (export writes it to preprocessing.json): timm's evaluation transform spelled out."""
         dc = self.data_config
-        if not dc:
-            raise RuntimeError("call attach_model(net) first: the preprocessing follows the model")
         _, height, width = dc["input_size"]
         crop_pct = dc.get("crop_pct", 1.0)
         return {
@@ -123,10 +135,7 @@ class ImageDataModule(SplitDataModule):
 
     def state_dict(self) -> dict[str, Any]:
         """Saved in every checkpoint: the class names and the preprocessing, so exports need no data."""
-        state: dict[str, Any] = {"class_names": list(self.class_names)}
-        if self.data_config:
-            state["preprocessing"] = self.preprocessing()
-        return state
+        return {"class_names": list(self.class_names), "preprocessing": self.preprocessing()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("class_names")
@@ -165,10 +174,10 @@ class ImageDataModule(SplitDataModule):
             split = stratified_split(labels, c.val_fraction, c.test_fraction, c.split_seed)
             idx = dict(zip(("train", "val", "test"), split, strict=True))
             parts = {name: ([images[i] for i in ids], [labels[i] for i in ids]) for name, ids in idx.items()}
-        self.splits = {name: ImageSplit(imgs, labels, self.mode) for name, (imgs, labels) in parts.items()}
-        if self.data_config:
-            for name, split in self.splits.items():
-                split.transform = self.transform(train=name == "train")
+        self.splits = {
+            name: ImageSplit(imgs, labels, self.mode, self.transform(train=name == "train"))
+            for name, (imgs, labels) in parts.items()
+        }
 
     # -- for the sample table --------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from {{cookiecutter.module_name}}.choice import Choice
+from labblocks.run.config import Choice
 
 USER_DATA_KEY = "data.root"  # the key that points at your own data
 
@@ -31,6 +31,17 @@ class AugmentConfig:
 
 
 @dataclass
+class PreprocessConfig:
+    """How an image is normalised and cropped; null: what the network's timm pretrained config says (for a
+    `timm/...` network), else interpolation bilinear, mean and std 0.5, no crop. The run records the values used."""
+
+    interpolation: str | None = None  # resize interpolation: bilinear, bicubic, nearest, ...
+    mean: list[float] | None = None  # per channel, of pixel / 255
+    std: list[float] | None = None
+    crop_pct: float | None = None  # evaluation: resize the shorter side to image_size / crop_pct, centre-crop
+
+
+@dataclass
 class DataConfig:
     source: DataSource = DataSource.digits
     root: str | None = None  # imagefolder only
@@ -45,6 +56,7 @@ class DataConfig:
     check_images: bool = True  # open every image file at setup, so a bad file fails now, not mid-epoch
     skip_bad_images: bool = False  # leave unreadable images out (with a count printed) instead of stopping
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
 
 def validate_data(cfg: DataConfig) -> list[tuple[str, str]]:
@@ -70,4 +82,13 @@ def validate_data(cfg: DataConfig) -> list[tuple[str, str]]:
         problems.append(
             ("data.augment.scale", f"{list(cfg.augment.scale)} must be [low, high] with 0 < low <= high <= 1")
         )
+    p = cfg.preprocess
+    for key in ("mean", "std"):
+        value = getattr(p, key)
+        if value is not None and len(value) not in (1, cfg.in_chans or len(value)):
+            problems.append((f"data.preprocess.{key}", f"{list(value)} needs one value per channel ({cfg.in_chans})"))
+    if p.std is not None and any(v <= 0 for v in p.std):
+        problems.append(("data.preprocess.std", f"{list(p.std)} must be > 0"))
+    if p.crop_pct is not None and not 0 < p.crop_pct <= 1:
+        problems.append(("data.preprocess.crop_pct", f"{p.crop_pct} must be in (0, 1]"))
     return problems

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labblocks.run.errors import DataError, listing
 from PIL import Image, UnidentifiedImageError
-
-from {{cookiecutter.module_name}}.errors import DataError, listing
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 SKIP_HINT = "Fix or remove these files, or set data.skip_bad_images=true to leave unreadable files out."

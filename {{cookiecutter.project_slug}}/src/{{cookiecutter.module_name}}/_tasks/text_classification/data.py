@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from labblocks.run.errors import DataError
+from labblocks.train.loaders import SplitDataModule, stratified_split
+from omegaconf import DictConfig
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from torch.utils.data import Dataset
 
 from {{cookiecutter.module_name}} import text_files
-from {{cookiecutter.module_name}}.data_common import SplitDataModule, stratified_split
 from {{cookiecutter.module_name}}.data_config import DataConfig, Padding, TextSource, TokenizerKind
-from {{cookiecutter.module_name}}.errors import DataError
 from {{cookiecutter.module_name}}.synthetic import CLASS_NAMES, generate
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -75,6 +76,11 @@ def train_tokenizer(
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
     )
     return tok
+
+
+def run_data_config(cfg: DictConfig) -> DictConfig:
+    """A run's data section: nothing in it depends on the network (the network follows the tokenizer)."""
+    return cfg.data
 
 
 class EncodedTexts(Dataset):
@@ -212,9 +218,6 @@ class TextDataModule(SplitDataModule):
         if block.startswith("hf/"):
             return {"num_labels": self.num_classes, "config": {"vocab_size": vocab, "pad_token_id": self.pad_id}}
         return {"vocab_size": vocab, "num_classes": self.num_classes, "padding_idx": self.pad_id}
-
-    def attach_model(self, net: torch.nn.Module) -> None:
-        """Nothing to adapt: the tokenizer already decided the vocabulary the network was built with."""
 
     def example_input(self) -> tuple[torch.Tensor, torch.Tensor]:
         n = self.cfg.max_length

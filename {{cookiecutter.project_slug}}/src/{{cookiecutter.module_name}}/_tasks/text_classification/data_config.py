@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from {{cookiecutter.module_name}}.choice import Choice
+from labblocks.run.config import Choice
 
 USER_DATA_KEY = "data.path"  # the key that points at your own data
 
@@ -57,7 +57,7 @@ class DataConfig:
     label_column: str = "label"
     generated: GeneratedConfig = field(default_factory=GeneratedConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
-    max_length: int = 64  # tokens, [CLS] and [SEP] included
+    max_length: int = 48  # tokens, [CLS] and [SEP] included
     padding: Padding = Padding.longest
     truncation: bool = True
     val_fraction: float = 0.15

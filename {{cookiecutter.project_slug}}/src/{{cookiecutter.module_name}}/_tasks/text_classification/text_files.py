@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from {{cookiecutter.module_name}}.errors import DataError, listing
+from labblocks.run.errors import DataError, listing
 
 SKIP_HINT = "Fix these rows, or set data.skip_bad_rows=true to leave them out."
 
