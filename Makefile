@@ -26,7 +26,7 @@ demo: .venv/.synced  ## bake a project with default answers, install it, train i
 	$(UV) run cookiecutter --no-input --output-dir $(DEMO_DIR) . labblocks_source=path labblocks_path=$(CURDIR)/registry
 	cd $(DEMO_DIR)/digits-lab && git init --quiet && git add -A && git -c user.name=demo -c user.email=demo@example.org commit --quiet -m "baked"
 	cd $(DEMO_DIR)/digits-lab && $(UV) sync --quiet
-	cd $(DEMO_DIR)/digits-lab && WANDB_MODE=offline $(UV) run python -m digits_lab.train $(DEMO_ARGS)
+	cd $(DEMO_DIR)/digits-lab && WANDB_MODE=offline $(UV) run digits-lab train $(DEMO_ARGS)
 	@echo "The baked project is in $(DEMO_DIR)/digits-lab (its README.md is the first hour)."
 
 test: .venv/.synced  ## every test: labblocks, template renders, hooks, property tests, full bakes

@@ -225,7 +225,7 @@ def test_pyproject_follows_the_answers(baked: Callable[[Combo], Path], combo: Co
     names = [d.name for d in deps]
     assert ("tensorboard" in names) is (combo.logger == "tensorboard")
     (labblocks,) = [d for d in deps if d.name == "labblocks"]
-    assert {"lightning", TASK_EXTRA[combo.task]} <= labblocks.extras
+    assert {"run", TASK_EXTRA[combo.task]} <= labblocks.extras
     sources = pyproject["tool"].get("uv", {}).get("sources", {})
     if combo.source == "git":
         assert labblocks.url == f"git+{REPO.as_uri()}@{head_commit()}#subdirectory=registry"
@@ -247,7 +247,9 @@ def test_pyproject_follows_the_answers(baked: Callable[[Combo], Path], combo: Co
 def test_logger_license_and_readme(baked: Callable[[Combo], Path], combo: Combo) -> None:
     project = baked(combo)
     config = yaml.safe_load((project / "configs" / "default.yaml").read_text(encoding="utf-8"))
-    assert config["logger"]["kind"] == combo.logger
+    # default.yaml holds only what differs from the schema, whose logger.kind is wandb (labblocks.run.schema)
+    assert config["logger"].get("kind", "wandb") == combo.logger
+    assert ("kind" in config["logger"]) is (combo.logger != "wandb")
     license_text = (project / "LICENSE").read_text(encoding="utf-8")
     for name, markers in LICENSE_MARKERS.items():
         for marker in markers:
