@@ -19,10 +19,10 @@ LOGGER = load_config().logger.kind.value
 
 
 def train_cli(*args: str) -> subprocess.CompletedProcess:
-    """`digits-lab train ARGS` (the console script) with W&B offline; fails the test on a non-zero exit."""
+    """The console script's `train ARGS` with W&B offline; fails the test on a non-zero exit."""
     env = {**os.environ, "WANDB_MODE": "offline"}
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "digits-lab"), "train", *args],
+        [str(Path(sys.executable).with_name("{{cookiecutter.project_slug}}")), "train", *args],
         capture_output=True,
         text=True,
         env=env,
