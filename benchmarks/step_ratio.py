@@ -4,6 +4,7 @@ Run with the baked project's interpreter (bench_template.py does this):
 
     <baked>/.venv/bin/python benchmarks/step_ratio.py --module digits_lab [--epochs 3] [KEY=VALUE ...]
     <baked>/.venv/bin/python benchmarks/step_ratio.py --module digits_lab --memory lightning|plain
+    <baked>/.venv/bin/python benchmarks/step_ratio.py --module digits_lab --vs-floor [--bare] [--epochs 1 --rounds 6]
 
 Both sides use the project's own model, DataModule and optimizer (`configure_optimizers`: the same AdamW,
 parameter groups and LR schedule) and gradient clipping as configured. The Lightning side is the project's
@@ -31,6 +32,16 @@ step's forward and loss and nothing else (no metrics), with the project's networ
 what Lightning's loop itself costs, before anything of the project's. Its validation step is the forward
 and loss too, and it saves no checkpoint, so only its step ratio compares like with like.
 
+`--vs-floor` runs the full run and the floor in this one process, `--rounds` times (in turn first), and
+prints what the project costs per step over the floor: the ratio of the two step ratios minus one
+(`project_over_floor`) and the same in microseconds per step (`project_us_per_step`: the difference of the
+step ratios times the hand-written step); with `--bare` also a bare run per round, for the module's share
+(`module_over_floor`, `module_us_per_step`). On a busy machine, `--threads 1 --clock cpu` times each side
+by this thread's CPU time (steps as if the machine were idle), and many short rounds (`--epochs 1`) cancel
+the machine's drift better than a few long ones. The module layout of the baked project is found out
+(`project_api`): before the labblocks.run redesign (template c17cc8c) its build functions and `train` were
+in `<module>.runner`; bench_template.py --against measures a bake of each in one run.
+
 `--memory SIDE` trains only that side for `--epochs` in this process and prints its peak RSS (and, on a
 GPU, its peak CUDA memory), to compare the two sides' memory (run once per side, each in a fresh process).
 
@@ -43,13 +54,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
+import importlib.util
 import json
 import os
 import resource
 import statistics
 import tempfile
 import time
+import types
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
@@ -65,33 +79,65 @@ def peak_memory() -> dict[str, float]:
     return out
 
 
+def project_api(module: str) -> types.SimpleNamespace:
+    """What this benchmark calls of the baked project, whichever layout it has: `load_config`,
+    `build_datamodule(cfg)`, `build_model(cfg, dm)`, `trainer_kwargs(cfg)` and `train(cfg, extra_callbacks,
+    test)`. Projects baked before the labblocks.run redesign (template c17cc8c and older) have them in
+    `<module>.runner`; later ones in `<module>.train` (the wiring) and labblocks.run."""
+    config = importlib.import_module(f"{module}.config")
+    if importlib.util.find_spec(f"{module}.runner") is not None:
+        runner = importlib.import_module(f"{module}.runner")
+        return types.SimpleNamespace(layout="runner", load_config=config.load_config, train=runner.train,
+                                     build_datamodule=runner.build_datamodule, build_model=runner.build_model,
+                                     trainer_kwargs=runner.trainer_kwargs)
+    from labblocks.run import fit, trainer
+
+    wiring = config.PROJECT.build()
+    return types.SimpleNamespace(layout="labblocks.run", load_config=config.load_config,
+                                 train=functools.partial(fit.train, config.PROJECT),
+                                 build_datamodule=wiring.build_datamodule, build_model=wiring.build_model,
+                                 trainer_kwargs=trainer.trainer_kwargs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=10, help="steps left out of the per-step ratio")
     parser.add_argument("--memory", choices=("lightning", "plain"), help="train one side only; print its peak RSS")
-    parser.add_argument("--bare", action="store_true", help="the project's module in a bare Trainer")
+    parser.add_argument("--bare", action="store_true",
+                        help="the project's module in a bare Trainer (with --vs-floor: also, in each round)")
     parser.add_argument("--floor", action="store_true", help="a forward-and-loss module in a bare Trainer")
+    parser.add_argument("--vs-floor", action="store_true",
+                        help="the full run and the floor in this one process: the project's cost over the floor")
+    parser.add_argument("--rounds", type=int, default=1, help="with --vs-floor: full and floor runs, alternating")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--experiment", action="append", default=[], help="config experiments, e.g. gpu")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own, one per core)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: this thread's CPU time (with --threads 1: steps as if the machine were idle)")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    if args.clock == "cpu" and args.threads != 1:
+        parser.error("--clock cpu needs --threads 1 (other threads' work would not be counted)")
+    clock = time.thread_time if args.clock == "cpu" else time.perf_counter
 
     import lightning as L
     import torch
 
-    config = importlib.import_module(f"{args.module}.config")
-    runner = importlib.import_module(f"{args.module}.runner")
-    out_dir = tempfile.mkdtemp(prefix="step-ratio-")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    api = project_api(args.module)
+    out_root = tempfile.mkdtemp(prefix="step-ratio-")
 
     device = torch.device(args.device)
     accelerator = ["trainer.accelerator=gpu", "trainer.devices=1"] if args.device == "cuda" else []
 
-    def make_cfg(name: str):
+    def make_cfg(out_dir: str, name: str):
         overrides = [f"run.output_dir={out_dir}", f"run.name={name}", f"trainer.max_epochs={args.epochs}",
                      "early_stopping.enabled=false", *accelerator, *args.overrides]
-        return config.load_config(experiment=args.experiment or None, overrides=overrides)
+        return api.load_config(experiment=args.experiment or None, overrides=overrides)
 
     def nhwc(inputs: list) -> list:
         """Images (B, C, H, W) in NHWC memory order, as the project's module does with model.channels_last."""
@@ -101,11 +147,11 @@ def main() -> None:
         """The hand-written loop on its own model, optimizer and loaders: a step per call, and the
         end-of-epoch work (validation, checkpoint) per `end_epoch` call."""
 
-        def __init__(self) -> None:
-            cfg = make_cfg("plain")
+        def __init__(self, out_dir: str) -> None:
+            cfg = make_cfg(out_dir, "plain")
             L.seed_everything(cfg.run.seed)
-            self.dm = runner.build_datamodule(cfg)
-            module = runner.build_model(cfg, self.dm)
+            self.dm = api.build_datamodule(cfg)
+            module = api.build_model(cfg, self.dm)
             self.dm.setup("fit")
             steps = args.epochs * len(self.dm.train_dataloader())
 
@@ -129,6 +175,7 @@ def main() -> None:
             self.correct = torch.zeros((), dtype=torch.long, device=device)
             self.epoch = 0
             self.batches = self.new_epoch()
+            self.out_dir = out_dir
             self.ckpt = os.path.join(out_dir, "plain.ckpt")
             ck = cfg.checkpoint
             self.monitor = (str(ck.monitor), str(getattr(ck.mode, "value", ck.mode)), int(ck.save_top_k))
@@ -193,7 +240,7 @@ def main() -> None:
             score = scores[name] if mode == "max" else -scores[name]
             if k == 0 or (0 < k <= len(self.best) and score <= min(self.best)[0]):
                 return
-            path = os.path.join(out_dir, f"plain-best-epoch{self.epoch:03d}.ckpt")
+            path = os.path.join(self.out_dir, f"plain-best-epoch{self.epoch:03d}.ckpt")
             torch.save(state, path)
             self.best.append((score, path))
             if 0 < k < len(self.best):
@@ -215,26 +262,26 @@ def main() -> None:
 
         def on_train_epoch_start(self, trainer, pl_module) -> None:
             self.close_epoch()
-            self.epoch_start, self.plain_in_epoch, self.mark = time.perf_counter(), 0.0, None
+            self.epoch_start, self.plain_in_epoch, self.mark = clock(), 0.0, None
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            start = time.perf_counter()
+            start = clock()
             if self.mark is not None:
                 self.lightning_steps.append(start - self.mark)  # one Lightning step since the last plain step
             self.plain.step()
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            self.mark = time.perf_counter()
+            self.mark = clock()
             self.plain_steps.append(self.mark - start)
             self.plain_in_epoch += self.mark - start
 
         def on_train_epoch_end(self, trainer, pl_module) -> None:
             # Lightning's validation ran before this hook; now the plain loop's validation and checkpoint.
-            start = time.perf_counter()
+            start = clock()
             self.plain.end_epoch()
-            self.plain_in_epoch += time.perf_counter() - start
+            self.plain_in_epoch += clock() - start
 
         def on_train_end(self, trainer, pl_module) -> None:
             self.close_epoch()
@@ -245,12 +292,12 @@ def main() -> None:
             epoch's start (or the end of training): the epoch is measured up to there."""
             if self.epoch_start is None:
                 return
-            self.lightning_epochs.append(time.perf_counter() - self.epoch_start - self.plain_in_epoch)
+            self.lightning_epochs.append(clock() - self.epoch_start - self.plain_in_epoch)
             self.plain_epochs.append(self.plain_in_epoch)
             self.epoch_start = None
 
     if args.memory == "plain":
-        plain = PlainLoop()
+        plain = PlainLoop(out_root)
         for _ in range(args.epochs):
             for _ in range(len(plain.dm.train_dataloader())):
                 plain.step()
@@ -258,12 +305,9 @@ def main() -> None:
         print(json.dumps({"side": "plain", **peak_memory()}))
         return
     if args.memory == "lightning":
-        runner.train(make_cfg("lightning"), test=False)
+        api.train(make_cfg(out_root, "lightning"), test=False)
         print(json.dumps({"side": "lightning", **peak_memory()}))
         return
-
-    plain_loop = PlainLoop()
-    timer = Interleave(plain_loop)
 
     class Floor(L.LightningModule):
         """The hand-written step in Lightning: forward and loss; the project's network, optimizer, schedule."""
@@ -284,42 +328,100 @@ def main() -> None:
         def configure_optimizers(self):
             return self.project.configure_optimizers()
 
-    if args.bare or args.floor:
-        cfg = make_cfg("lightning")
-        L.seed_everything(cfg.run.seed)
-        dm = runner.build_datamodule(cfg)
-        kw = runner.trainer_kwargs(cfg)  # the device, precision, clipping and profiler of the full run
-        keys = ("accelerator", "devices", "precision", "gradient_clip_val", "gradient_clip_algorithm", "profiler")
-        same = {k: kw[k] for k in keys}
-        bare = L.Trainer(**same, max_epochs=args.epochs, num_sanity_val_steps=0,
-                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, callbacks=[timer])
-        module = runner.build_model(cfg, dm)
-        bare.fit(Floor(module) if args.floor else module, dm)
-    else:
-        runner.train(make_cfg("lightning"), extra_callbacks=[timer], test=False)
-    step_pairs = list(zip(timer.lightning_steps, timer.plain_steps))[args.warmup:]  # noqa: B905
-    step_ratios = [a / b for a, b in step_pairs]
-    epoch_ratios = [a / b for a, b in zip(timer.lightning_epochs, timer.plain_epochs, strict=True)]
-    result = {
-        "step_ratio_median": statistics.median(step_ratios),
-        "step_ratio_spread": [min(step_ratios), max(step_ratios)],
-        "step_ratio_iqr": statistics.quantiles(step_ratios, n=4)[::2],
-        "epoch_ratio_median": statistics.median(epoch_ratios),
-        "epoch_ratio_spread": [min(epoch_ratios), max(epoch_ratios)],
-        "plain_s_per_step": statistics.median(b for _, b in step_pairs),
-        "lightning_s_per_step": statistics.median(a for a, _ in step_pairs),
-        "plain_s_per_epoch": statistics.median(timer.plain_epochs),
-        "lightning_s_per_epoch": statistics.median(timer.lightning_epochs),
-        "plain_samples_per_s": plain_loop.samples / sum(timer.plain_steps),
-        "plain_tokens_per_s": plain_loop.tokens / sum(timer.plain_steps) if plain_loop.tokens else None,
-        "bare": args.bare,
-        "floor": args.floor,
-        "steps": len(step_pairs),
-        "epochs": len(epoch_ratios),
-        "threads": torch.get_num_threads(),
+    def measure(kind: str) -> dict:
+        """One Lightning run of `kind` ("full", "bare" or "floor") with a fresh plain loop interleaved, in a
+        run directory of its own: its step and epoch timings."""
+        out_dir = tempfile.mkdtemp(dir=out_root)
+        plain_loop = PlainLoop(out_dir)
+        timer = Interleave(plain_loop)
+        if kind == "full":
+            api.train(make_cfg(out_dir, "lightning"), extra_callbacks=[timer], test=False)
+        else:
+            cfg = make_cfg(out_dir, "lightning")
+            L.seed_everything(cfg.run.seed)
+            dm = api.build_datamodule(cfg)
+            kw = api.trainer_kwargs(cfg)  # the device, precision, clipping and profiler of the full run
+            keys = ("accelerator", "devices", "precision", "gradient_clip_val", "gradient_clip_algorithm", "profiler")
+            same = {k: kw[k] for k in keys if k in kw}  # (newer labblocks leaves out Lightning's defaults)
+            bare = L.Trainer(**same, max_epochs=args.epochs, num_sanity_val_steps=0,
+                             logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                             enable_model_summary=False, callbacks=[timer])
+            module = api.build_model(cfg, dm)
+            bare.fit(Floor(module) if kind == "floor" else module, dm)
+        step_pairs = list(zip(timer.lightning_steps, timer.plain_steps))[args.warmup:]  # noqa: B905
+        step_ratios = [a / b for a, b in step_pairs]
+        epoch_ratios = [a / b for a, b in zip(timer.lightning_epochs, timer.plain_epochs, strict=True)]
+        return {
+            "step_ratio_median": statistics.median(step_ratios),
+            "step_ratio_spread": [min(step_ratios), max(step_ratios)],
+            "step_ratio_iqr": statistics.quantiles(step_ratios, n=4)[::2],
+            "step_ratio_mean": statistics.fmean(step_ratios),
+            "epoch_ratio_median": statistics.median(epoch_ratios),
+            "epoch_ratio_spread": [min(epoch_ratios), max(epoch_ratios)],
+            "plain_s_per_step": statistics.median(b for _, b in step_pairs),
+            "lightning_s_per_step": statistics.median(a for a, _ in step_pairs),
+            "plain_s_per_epoch": statistics.median(timer.plain_epochs),
+            "lightning_s_per_epoch": statistics.median(timer.lightning_epochs),
+            "plain_samples_per_s": plain_loop.samples / sum(timer.plain_steps),
+            "plain_tokens_per_s": plain_loop.tokens / sum(timer.plain_steps) if plain_loop.tokens else None,
+            "bare": kind == "bare",
+            "floor": kind == "floor",
+            "steps": len(step_pairs),
+            "epochs": len(epoch_ratios),
+            "threads": torch.get_num_threads(),
+            "layout": api.layout,
+            "clock": args.clock,
+        }
+
+    if not args.vs_floor:
+        print(json.dumps(measure("floor" if args.floor else "bare" if args.bare else "full")))
+        return
+    kinds = ("full", "bare", "floor") if args.bare else ("full", "floor")
+    rounds = [{kind: measure(kind) for kind in kinds[r % len(kinds):] + kinds[:r % len(kinds)]}  # rotated
+              for r in range(args.rounds)]
+    print(json.dumps(versus_floor(rounds, api.layout)))
+
+
+def versus_floor(rounds: list[dict[str, dict]], layout: str) -> dict:
+    """What the project adds per step over Lightning's floor, per round (a full run and a floor run, in turn
+    first): the ratio of their median step ratios minus one (`project_over_floor`: 0.01 is 1 %), and their
+    difference of step ratios times the round's median hand-written step, in microseconds
+    (`project_us_per_step`); the medians over rounds and each round's figures. Both runs are timed against
+    the same interleaved hand-written step, so a slower or faster machine between the two cancels out; many
+    short rounds (`--epochs 1 --rounds 6`) cancel the drift of a busy machine better than a few long ones.
+    The median step leaves out the occasional step that logs or redraws; `project_us_per_step_mean` (from
+    mean step ratios) includes them, and is noisier. With a bare run in each round (`--bare`), the same for
+    the project's module alone (`module_over_floor`, `module_us_per_step`)."""
+
+    def ratios(kind: str) -> list[float]:
+        return [r[kind]["step_ratio_median"] / r["floor"]["step_ratio_median"] - 1 for r in rounds]
+
+    def micros(kind: str, stat: str) -> list[float]:
+        plain = [statistics.median(run["plain_s_per_step"] for run in r.values()) for r in rounds]
+        return [(r[kind][stat] - r["floor"][stat]) * p * 1e6 for r, p in zip(rounds, plain, strict=True)]
+
+    result = {"layout": layout, "rounds": len(rounds)}
+    for kind, name in (("full", "project"), ("bare", "module")):
+        if kind not in rounds[0]:
+            continue
+        pct, us = ratios(kind), micros(kind, "step_ratio_median")
+        result |= {
+            f"{name}_over_floor": statistics.median(pct),
+            f"{name}_over_floor_rounds": pct,
+            f"{name}_us_per_step": statistics.median(us),
+            f"{name}_us_per_step_rounds": us,
+            f"{name}_us_per_step_mean": statistics.median(micros(kind, "step_ratio_mean")),
+        }
+    result |= {
+        **{f"{kind}_step_ratio_medians": [r[kind]["step_ratio_median"] for r in rounds] for kind in rounds[0]},
+        "full_epoch_ratio_medians": [r["full"]["epoch_ratio_median"] for r in rounds],
+        "plain_s_per_step": statistics.median(run["plain_s_per_step"] for r in rounds for run in r.values()),
+        "steps": rounds[0]["full"]["steps"],
+        "threads": rounds[0]["full"]["threads"],
+        "clock": rounds[0]["full"]["clock"],
+        "runs": rounds,  # each round's runs, as `measure` gives them
     }
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 import labblocks
-from labblocks.train.callbacks import LoaderPosition, RNGState, RunMetadata
+from labblocks.train.callbacks import CallbackGroup, LoaderPosition, RNGState, RunMetadata
 from labblocks.train.checkpoints import checkpoint_problem, scan_checkpoints
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "labblocks_0_2"
@@ -56,11 +56,15 @@ def test_the_network_rebuilds_from_the_checkpoint_alone() -> None:
         assert torch.equal(net(x), trained.net(x))
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["separate", "grouped"])
 @pytest.mark.parametrize("name", CHECKPOINTS)
-def test_resuming_gives_the_weights_0_2_resumed_to(tmp_path: Path, name: str) -> None:
+def test_resuming_gives_the_weights_0_2_resumed_to(tmp_path: Path, name: str, grouped: bool) -> None:
     """End of epoch and mid-epoch (with the loader's position): the RNG states, the optimizer, the schedule and
-    the loader come back, so the dropout masks and batches after the resume are those of 0.2.0's own resume."""
+    the loader come back, so the dropout masks and batches after the resume are those of 0.2.0's own resume.
+    Also with the three callbacks in one `CallbackGroup`, as the run's trainer has them."""
     callbacks = [RNGState(), LoaderPosition(), RunMetadata({"fixture": "resumed by 0.3"}, seed=7, git_commit=None)]
+    if grouped:
+        callbacks = [CallbackGroup(callbacks)]
     resumed = project().fit(tmp_path, callbacks, FIXTURES / name).state_dict()
     expected = load_file(str(FIXTURES / "resumed.safetensors"))
     assert sorted(resumed) == sorted(expected)

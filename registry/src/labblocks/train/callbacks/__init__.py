@@ -1,6 +1,7 @@
 """Reusable Lightning callbacks. They work with the W&B, TensorBoard and CSV loggers (and none)."""
 
-from labblocks.train.callbacks.checkpoint import LinkingCheckpoint
+from labblocks.train.callbacks.checkpoint import LeanCheckpoint, LinkingCheckpoint
+from labblocks.train.callbacks.group import CallbackGroup
 from labblocks.train.callbacks.histograms import PredictionHistograms
 from labblocks.train.callbacks.loader_position import LoaderPosition
 from labblocks.train.callbacks.metadata import RunMetadata
@@ -12,6 +13,8 @@ from labblocks.train.callbacks.signals import SignalCheckpoint, TrainingInterrup
 from labblocks.train.callbacks.watch import WatchModel
 
 __all__ = [
+    "CallbackGroup",
+    "LeanCheckpoint",
     "LinkingCheckpoint",
     "LoaderPosition",
     "PredictionHistograms",

@@ -1,22 +1,53 @@
-"""`LinkingCheckpoint`: Lightning's `ModelCheckpoint`, without writing one training state twice."""
+"""`LeanCheckpoint`: Lightning's `ModelCheckpoint` with less work on each training step; `LinkingCheckpoint`: one
+that also does not write one training state twice."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any
 from weakref import proxy
 
-from lightning.pytorch import Trainer
+from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from labblocks.train.checkpoints.atomic import atomic_link
 
 FileId = tuple[int, int, int, int]  # device, inode, size, modification time (ns)
+_ARGUMENTS = inspect.signature(ModelCheckpoint.__init__)
 
 
-class LinkingCheckpoint(ModelCheckpoint):
-    """`ModelCheckpoint`, except that where another `LinkingCheckpoint` of the trainer has just saved this
-    very training state, the save is a hard link to that file instead of a second copy.
+class LeanCheckpoint(ModelCheckpoint):
+    """`ModelCheckpoint`, with less work on the training steps where it saves nothing.
+
+    Lightning reads a callback's `state_key` on every hook call it makes (six per training step);
+    `ModelCheckpoint` formats it from five of its arguments each time, this one once (they do not change).
+    And one that saves at epoch ends only (neither `every_n_train_steps` nor `train_time_interval`) does
+    nothing at the end of a training batch, where `ModelCheckpoint` checks the trainer's state to find
+    that out. The files it writes and its state are `ModelCheckpoint`'s, under `ModelCheckpoint`'s key, so
+    checkpoints load into either class.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        given = _ARGUMENTS.bind(self, *args, **kwargs).arguments
+        self._saves_mid_epoch = bool(given.get("every_n_train_steps")) or given.get("train_time_interval") is not None
+        self._key = super().state_key.replace(type(self).__qualname__, ModelCheckpoint.__qualname__, 1)
+
+    @property
+    def state_key(self) -> str:
+        return self._key
+
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        if self._saves_mid_epoch:
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+
+class LinkingCheckpoint(LeanCheckpoint):
+    """`LeanCheckpoint` (so `ModelCheckpoint`), except that where another `LinkingCheckpoint` of the trainer has
+    just saved this very training state, the save is a hard link to that file instead of a second copy.
 
     The usual case is the best checkpoint and `last.ckpt` at the end of an epoch that improved the metric:
     one write (and fsync) instead of two. "This very state" means
@@ -33,13 +64,6 @@ class LinkingCheckpoint(ModelCheckpoint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._saved: tuple[str, str, FileId | None] | None = None  # (moment, path, file id) of the last save
-        self._key: str | None = None
-
-    @property
-    def state_key(self) -> str:
-        if self._key is None:  # fixed by the constructor's arguments; Lightning reads it on every hook call
-            self._key = super().state_key.replace(type(self).__qualname__, ModelCheckpoint.__qualname__, 1)
-        return self._key
 
     def _save_checkpoint(self, trainer: Trainer, filepath: str) -> None:
         moment = _moment(trainer, self.save_weights_only)
