@@ -5,41 +5,24 @@ job spec, export's errors and the data state it reads."""
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import torch
+from _project import Schema
 
-from labblocks.run import schema
 from labblocks.run.cli import arguments, main, parse, request
 from labblocks.run.config import Request
 from labblocks.run.export_command import data_state
 from labblocks.run.lr_find import train_command
 from labblocks.run.project import Project
+from labblocks.run.trainer import trainer_kwargs
 
 try:
     from labblocks.run import submit
 except ImportError:  # submitit is in the `run` extra
     submit = None
 needs_submitit = pytest.mark.skipif(submit is None, reason="needs submitit (labblocks[run])")
-
-
-@dataclass
-class Optim:
-    lr: float = 1e-3
-
-
-@dataclass
-class Schema:
-    run: schema.RunConfig = field(default_factory=schema.RunConfig)
-    optim: Optim = field(default_factory=Optim)
-    trainer: schema.TrainerConfig = field(default_factory=schema.TrainerConfig)
-    checkpoint: schema.CheckpointConfig = field(default_factory=schema.CheckpointConfig)
-    early_stopping: schema.EarlyStoppingConfig = field(default_factory=schema.EarlyStoppingConfig)
-    logger: schema.LoggerConfig = field(default_factory=schema.LoggerConfig)
-    lr_find: schema.LRFindConfig = field(default_factory=schema.LRFindConfig)
-    cluster: schema.ClusterConfig = field(default_factory=schema.ClusterConfig)
 
 
 @pytest.fixture
@@ -182,3 +165,13 @@ def test_a_config_error_is_one_message_without_traceback_unless_asked(project: P
     assert "Traceback" not in err
     assert main(project, ["--traceback", "train", "optim.lrr=1"]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_the_trainer_gets_only_what_differs_from_lightnings_own_behaviour(project: Project) -> None:
+    """An argument passed at its default still prints a line in Lightning, so defaults are left out; a value of
+    another type is not a default (1 batch is not 100 % of them)."""
+    kwargs = trainer_kwargs(project.load())
+    assert not {"limit_train_batches", "val_check_interval", "devices", "precision"} & set(kwargs)
+    assert {"max_epochs", "deterministic", "profiler", "gradient_clip_val"} <= set(kwargs)
+    one = trainer_kwargs(project.load(Request(overrides=["trainer.limit_train_batches=1"])))
+    assert one["limit_train_batches"] == 1 and type(one["limit_train_batches"]) is int

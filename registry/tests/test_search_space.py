@@ -7,38 +7,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
 import pytest
 import yaml
+from _project import Schema
 
-from labblocks.run import schema
 from labblocks.run.cli import main, parse, request
 from labblocks.run.config import Request
 from labblocks.run.project import Project
 from labblocks.run.search import settings_for, space_path
 from labblocks.run.search_space import SearchError, load_space, parse_param, read_space
-
-
-@dataclass
-class Optim:
-    lr: float = 1e-3
-    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-
-
-@dataclass
-class Schema:
-    run: schema.RunConfig = field(default_factory=schema.RunConfig)
-    optim: Optim = field(default_factory=Optim)
-    trainer: schema.TrainerConfig = field(default_factory=schema.TrainerConfig)
-    checkpoint: schema.CheckpointConfig = field(default_factory=schema.CheckpointConfig)
-    early_stopping: schema.EarlyStoppingConfig = field(default_factory=schema.EarlyStoppingConfig)
-    logger: schema.LoggerConfig = field(default_factory=schema.LoggerConfig)
-    lr_find: schema.LRFindConfig = field(default_factory=schema.LRFindConfig)
-    cluster: schema.ClusterConfig = field(default_factory=schema.ClusterConfig)
-
 
 SWEEP = """\
 method: bayes

@@ -33,6 +33,16 @@ def train_cli(*args: str) -> subprocess.CompletedProcess:
     return done
 
 
+# What the first `-e fast` run prints: the seed, the logger's own lines, the devices, the model summary, the
+# progress, the run summary. Anything else on the console is a warning nobody acted on.
+EXPECTED = re.compile(
+    r"^\s*$|^Seed set to \d+$|^wandb: |^(GPU|TPU) available: |^SampleTable: logged |^`Trainer\.fit` stopped: "
+    r"|^(Restoring states from the checkpoint path|Loaded model weights from the checkpoint) at "
+    r"|^ *\d* *\| |^-+$|^[\d.]+ [KMGT]? *(Trainable|Non-trainable|Total) |^\d+ +Modules in |^[\d.]+ +Total estimated"
+    r"|^(run directory|best \S+|test/\S+|tested|best checkpoint|last checkpoint|W&B run \(\w+\)|upload it with): +\S"
+)
+
+
 def reported(out: str, label: str) -> str:
     """The value the run's closing summary printed for `label`."""
     found = re.search(rf"^{re.escape(label)}:\s+(.*)$", out, re.MULTILINE)
@@ -67,6 +77,8 @@ def test_train_cli_runs_logs_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert last.is_file() and list((rd / "checkpoints").glob("epoch000-val_acc*.ckpt"))
     assert float(reported(first.stdout, "best val/acc")) >= 0 and reported(first.stdout, "last checkpoint") == str(last)
     assert "Total Flops" in first.stdout + first.stderr  # the model summary counts parameters and FLOPs
+    noise = [line for line in (first.stdout + first.stderr).splitlines() if not EXPECTED.search(line)]
+    assert not noise, "the first run's console holds lines nobody asked for:\n" + "\n".join(noise)
     assert (rd / "config.yaml").read_text().count("@v1") >= 1  # the recorded block key is pinned
     if LOGGER == "wandb":
         run_id = (rd / "wandb_run_id").read_text().strip()

@@ -21,6 +21,7 @@ from labblocks.run.config import Request, experiment_names
 from labblocks.run.docs import commented_yaml
 from labblocks.run.errors import ConfigError, RunError
 from labblocks.run.project import Project
+from labblocks.run.quiet import silence_known_noise
 
 EPILOG = (
     "Config layers, later ones win: the schema's defaults < configs/default.yaml (or -c FILE) < -e files < flags "
@@ -257,6 +258,7 @@ def main(project: Project, argv: list[str] | None = None) -> int:
     module, _, function = COMMANDS[args.command].target.partition(":")
     try:
         cfg = project.load(request(args))  # every config problem at once, before the command imports torch
+        silence_known_noise()
         if args.print_config:
             print(commented_yaml(cfg, project.schema), end="")
             return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -108,7 +109,18 @@ def load(
         problems += [f"{_source_of(key, sources)}: {key}: {why}" for key, why in checks(cfg)]
     if problems:
         raise ConfigError(problems)
+    _SOURCES[id(cfg)] = (weakref.ref(cfg, lambda _, key=id(cfg): _SOURCES.pop(key, None)), sources)
     return cfg
+
+
+# the layer that set each key, per config `load` returned (for errors found later, when the run is built)
+_SOURCES: dict[int, tuple[weakref.ref, dict[str, str]]] = {}
+
+
+def source_of(cfg: DictConfig, key: str) -> str:
+    """The layer that set `key` (or the section holding it) in a config `load` returned; "defaults" if none did."""
+    held = _SOURCES.get(id(cfg))
+    return _source_of(key, held[1] if held is not None and held[0]() is cfg else {})
 
 
 def _layers(config_dir: Path, request: Request, problems: list[str]) -> list[tuple[str, Any]]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import lightning as L
@@ -20,11 +22,12 @@ from omegaconf import DictConfig
 from labblocks.run.cli import request
 from labblocks.run.config import run_dir
 from labblocks.run.errors import RunError, shown
+from labblocks.run.failures import building
 from labblocks.run.project import Project
 from labblocks.run.resume import check_checkpoint, checkpoint_dir, resume_from, run_lock, start_over
 from labblocks.run.rundir import config_diff
 from labblocks.run.sweep import sweep_layer, sweep_values, under_agent
-from labblocks.run.trainer import build_callbacks, build_logger, build_trainer, wandb_mode
+from labblocks.run.trainer import build_callbacks, build_logger, build_trainer, check_trainer, wandb_mode
 from labblocks.train.callbacks.signals import TrainingInterrupted
 from labblocks.train.runlock import is_rank_zero
 
@@ -38,6 +41,7 @@ class RunResult:
     resumed_from: str | None
     config_changes: list[str]
     test_metrics: dict[str, float]
+    tested: str = ""  # what the test metrics are of: the best checkpoint, or the last state
     wandb_dir: Path | None = None
     wandb_mode: str | None = None
     interrupted: TrainingInterrupted | None = None  # set when a signal stopped the run (after saving)
@@ -63,6 +67,8 @@ class RunResult:
             rows.append(("stopped", f"by {stop.signal_name} at step {stop.step}; run the same command to resume"))
         best = self.best_score
         rows.append((f"best {ck.monitor}", f"{best:.4f}" if best is not None else "n/a"))
+        if self.tested and not self.tested.startswith("the best"):
+            rows.append(("tested", self.tested))
         rows += [(key, f"{value:.4f}") for key, value in sorted(self.test_metrics.items())]
         rows.append(("best checkpoint", shown(ck.best_model_path) if ck.best_model_path else "none"))
         last = checkpoint_dir(self.run_dir) / "last.ckpt"
@@ -89,51 +95,87 @@ def train(
     build = project.build()
     rd = run_dir(cfg)
     zero = is_rank_zero()
+    new = zero and not rd.exists()
     if zero:
         rd.mkdir(parents=True, exist_ok=True)
-    with run_lock(rd):
-        auto = ckpt_path == "auto"
-        start = resume_from(rd, project.module, cfg.run.resume, cfg.run.ckpt_path) if auto else ckpt_path
-        if auto and not cfg.run.resume and not cfg.run.ckpt_path and zero:
-            start_over(rd)
-        L.seed_everything(cfg.run.seed, workers=True, verbose=zero)
+    try:
+        with run_lock(rd):
+            return _train(project, build, cfg, rd, extra_callbacks, logger, ckpt_path, test, new)
+    except RunError:
+        if new and not (rd / "checkpoints").exists():  # a run that never started leaves no run directory
+            shutil.rmtree(rd, ignore_errors=True)
+        raise
+
+
+def _train(
+    project: Project,
+    build: ModuleType,
+    cfg: DictConfig,
+    rd: Path,
+    extra_callbacks: Sequence[Callback],
+    logger: Logger | None,
+    ckpt_path: str | None,
+    test: bool,
+    new: bool,
+) -> RunResult:
+    zero = is_rank_zero()
+    auto = ckpt_path == "auto"
+    start = resume_from(rd, project.module, cfg.run.resume, cfg.run.ckpt_path) if auto else ckpt_path
+    if auto and not cfg.run.resume and not cfg.run.ckpt_path and zero:
+        start_over(rd)
+    with building(cfg, "trainer"):
+        check_trainer(cfg)  # Lightning judges the accelerator, devices, strategy and precision in a second
+    L.seed_everything(cfg.run.seed, workers=True, verbose=zero)
+    with building(cfg, "data"):
         dm = build.build_datamodule(cfg)
         dm.setup("fit")  # bad data stops here, before a model, a logger run or a trainer exists
+    with building(cfg, "model"):
         module = build.build_model(cfg, dm)
-        config = build.recorded_config(cfg, dm)
-        changes = resumed_changes(rd / "config.yaml", config, start, strict=auto and not cfg.run.ckpt_path)
-        if zero:
-            (rd / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
-        if logger is None:
-            logger = build_logger(cfg, rd, config)
-        else:
-            logger.log_hyperparams(config)
-        callbacks = [
-            *build_callbacks(cfg, rd, config, project, logging=True),
-            *build.task_callbacks(cfg, dm, logger),
-            *extra_callbacks,
-        ]
-        trainer = build_trainer(cfg, rd, logger, callbacks)
-        if start and zero:
-            print(f"Resuming from {start}", flush=True)
-        interrupted = None
-        try:
-            trainer.fit(module, datamodule=dm, ckpt_path=start, weights_only=True)
-        except TrainingInterrupted as e:
-            interrupted = e
-        metrics: dict[str, float] = {}
+    config = build.recorded_config(cfg, dm)
+    changes = resumed_changes(rd / "config.yaml", config, start, strict=auto and not cfg.run.ckpt_path)
+    if zero:
+        (rd / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
+    if logger is None:
+        logger = build_logger(cfg, rd, config)
+    else:
+        logger.log_hyperparams(config)
+    callbacks = [
+        *build_callbacks(cfg, rd, config, project, logging=True),
+        *build.task_callbacks(cfg, dm, logger),
+        *extra_callbacks,
+    ]
+    trainer = build_trainer(cfg, rd, logger, callbacks, epoch_batches=epoch_batches(cfg, dm))
+    if start and zero:
+        print(f"Resuming from {start}", flush=True)
+    interrupted = None
+    try:
+        trainer.fit(module, datamodule=dm, ckpt_path=start, weights_only=True)
+    except TrainingInterrupted as e:
+        interrupted = e
+    metrics: dict[str, float] = {}
+    tested = ""
+    if test and interrupted is None and not trainer.interrupted and not trainer.fast_dev_run:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-        if test and interrupted is None and not trainer.interrupted and best:
-            results = trainer.test(module, datamodule=dm, ckpt_path="best", weights_only=True, verbose=False)
-            metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
-        result = RunResult(trainer, module, dm, rd, start, changes, metrics, interrupted=interrupted)
-        if isinstance(logger, WandbLogger) and trainer.is_global_zero:
-            run = logger.experiment
-            mode = "disabled" if run.disabled else run.settings.mode
-            if mode != "disabled":
-                result.wandb_dir, result.wandb_mode = Path(run.dir).parent, mode
-            run.finish()  # flush now, so a rerun in this process starts cleanly
-        return result
+        tested = "the best checkpoint" if best else "the last state (no validation ran, so no checkpoint is best)"
+        if not best and zero:
+            print("No best checkpoint (no validation ran): testing the last state instead", flush=True)
+        results = trainer.test(module, datamodule=dm, ckpt_path=best or None, weights_only=True, verbose=False)
+        metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
+    result = RunResult(trainer, module, dm, rd, start, changes, metrics, tested, interrupted=interrupted)
+    if isinstance(logger, WandbLogger) and trainer.is_global_zero:
+        run = logger.experiment
+        mode = "disabled" if run.disabled else run.settings.mode
+        if mode != "disabled":
+            result.wandb_dir, result.wandb_mode = Path(run.dir).parent, mode
+        run.finish()  # flush now, so a rerun in this process starts cleanly
+    return result
+
+
+def epoch_batches(cfg: DictConfig, dm: L.LightningDataModule) -> int:
+    """Training batches per epoch in this process, as trainer.limit_train_batches cuts them."""
+    batches = len(dm.train_dataloader())
+    limit = cfg.trainer.limit_train_batches
+    return min(batches, limit) if isinstance(limit, int) else max(int(batches * limit), 1)
 
 
 def resumed_changes(saved: Path, config: dict[str, Any], start: str | None, strict: bool) -> list[str]:

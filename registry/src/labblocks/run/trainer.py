@@ -4,6 +4,7 @@ sections (labblocks.run.schema). A project adds its task's own callbacks (sample
 from __future__ import annotations
 
 import dataclasses
+import logging
 import netrc
 import os
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint, ModelSummary
+from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 from omegaconf import DictConfig
 
@@ -21,6 +22,8 @@ from labblocks.run.resume import checkpoint_dir
 from labblocks.run.rundir import git_commit, wandb_run_id
 from labblocks.run.schema import TrainerConfig
 from labblocks.train.callbacks import (
+    CallbackGroup,
+    LeanCheckpoint,
     LinkingCheckpoint,
     LoaderPosition,
     ProgressBar,
@@ -84,11 +87,21 @@ def checkpoint_filename(monitor: str) -> str:
 def build_callbacks(
     cfg: DictConfig, run_dir: Path, config: dict[str, Any], project: Project, logging: bool
 ) -> list[Callback]:
-    """Checkpoints (top-k, last, mid-epoch, on a signal), the state a bitwise resume needs, the model summary,
-    progress, early stopping and, with a logger, the learning rate and W&B's watch."""
+    """Checkpoints (top-k, last, mid-epoch, on a signal), the state a bitwise resume needs,
+    progress, early stopping and, with a logger, the learning rate and W&B's watch.
+
+    Lightning calls every callback for every hook of every step, so the callbacks that act seldom (on a
+    checkpoint, at the start, every N steps) are one `CallbackGroup`; their checkpoint state is still the
+    RNG states under `RNGState`'s key. Checkpoints, the summary, the progress bar and early stopping stay
+    apart: Lightning finds them by type."""
     ck = cfg.checkpoint
-    checkpoint = LinkingCheckpoint if ck.link_last else ModelCheckpoint
+    checkpoint = LinkingCheckpoint if ck.link_last else LeanCheckpoint
     folder = checkpoint_dir(run_dir)
+    seldom: list[Callback] = [  # the state a bitwise resume needs, and what makes a checkpoint self-describing
+        RNGState(),
+        LoaderPosition(),
+        RunMetadata(config, cfg.run.seed, git_commit(project.root), project=project.module),
+    ]
     callbacks: list[Callback] = [
         checkpoint(  # the best top-k by the monitored metric (first: it is trainer.checkpoint_callback)
             dirpath=folder,
@@ -102,17 +115,13 @@ def build_callbacks(
         # last.ckpt is always the newest state, whatever the metric did: callbacks of its own with no monitor
         # (Lightning's save_last only refreshes it on a step where a top-k checkpoint is also saved).
         _last(folder, checkpoint, every_n_epochs=1),
-        RNGState(),
-        LoaderPosition(),
-        RunMetadata(config, cfg.run.seed, git_commit(project.root), project=project.module),
-        ModelSummary(max_depth=1),  # parameters, FLOPs, input and output sizes (from example_input_array)
-    ]
+    ]  # the model summary (parameters, FLOPs, input and output sizes) is Lightning's own, at max_depth=1
     if cfg.trainer.enable_progress_bar:
         callbacks.append(ProgressBar(interval=0.5))  # redrawn twice a second
     if ck.every_n_train_steps:  # and mid-epoch (Lightning takes steps or epochs per callback, not both)
         callbacks.append(_last(folder, checkpoint, every_n_train_steps=ck.every_n_train_steps))
     if ck.save_on_signal:
-        callbacks.append(SignalCheckpoint(folder / "last.ckpt"))
+        seldom.append(SignalCheckpoint(folder / "last.ckpt"))
     es = cfg.early_stopping
     if es.enabled:  # checked after validation only: a run cut short by max_steps mid-epoch has no val metric
         callbacks.append(
@@ -125,9 +134,10 @@ def build_callbacks(
             )
         )
     if logging:
-        callbacks.append(LearningRateMonitor(logging_interval="step"))
+        seldom.append(LearningRateMonitor(logging_interval="step"))
         if value_of(cfg.logger.kind) in ("wandb", "tensorboard") and cfg.logger.watch:
-            callbacks.append(WatchModel(log=cfg.logger.watch, log_freq=cfg.logger.watch_log_freq))
+            seldom.append(WatchModel(log=cfg.logger.watch, log_freq=cfg.logger.watch_log_freq))
+    callbacks.insert(2, CallbackGroup(seldom))  # after the checkpoints, where RNGState and the others were
     return callbacks
 
 
@@ -137,22 +147,82 @@ def _last(folder: Path, checkpoint: type[ModelCheckpoint], **every: int) -> Mode
 
 
 def trainer_kwargs(cfg: DictConfig) -> dict[str, Any]:
-    """Every `trainer:` key as the Lightning Trainer argument of the same name."""
+    """The `trainer:` keys as the Lightning Trainer arguments of the same names, leaving out those that say
+    what Lightning does anyway (an argument passed explicitly prints a line, even at its default)."""
     t = cfg.trainer
     kwargs = {f.name: value_of(t[f.name]) for f in dataclasses.fields(TrainerConfig)}
     kwargs["deterministic"] = DETERMINISTIC[kwargs["deterministic"]]
     # "none": a profiler that records nothing, cheaper per hook call than Lightning's default one
     kwargs["profiler"] = NullProfiler() if kwargs["profiler"] == "none" else kwargs["profiler"]
     kwargs["devices"] = list_values(t.devices)
-    return kwargs
+    return {k: v for k, v in kwargs.items() if not _lightning_does(k, v)}
 
 
-def build_trainer(cfg: DictConfig, run_dir: Path, logger: Logger | None, callbacks: Sequence[Callback]) -> L.Trainer:
+def _lightning_does(name: str, value: Any) -> bool:
+    """Whether `value` is what Lightning does without the argument (types compared too: 1 batch is not 1.0)."""
+    default = LIGHTNING_DOES.get(name, ...)
+    return type(value) is type(default) and value == default
+
+
+# Trainer arguments whose value here is what Lightning does when the argument is not passed
+LIGHTNING_DOES = {
+    **{f"limit_{split}_batches": 1.0 for split in ("train", "val", "test", "predict")},
+    "overfit_batches": 0.0,
+    "val_check_interval": 1.0,
+    "check_val_every_n_epoch": 1,
+    "fast_dev_run": False,
+    "devices": "auto",
+    "accelerator": "auto",
+    "strategy": "auto",
+    "num_nodes": 1,
+    "precision": "32-true",
+    "max_steps": -1,
+    "min_epochs": None,
+    "min_steps": None,
+    "max_time": None,
+    "num_sanity_val_steps": 2,
+    "enable_progress_bar": True,
+    "accumulate_grad_batches": 1,
+    "gradient_clip_val": None,
+    "gradient_clip_algorithm": "norm",
+    "benchmark": False,
+    "inference_mode": True,
+    "detect_anomaly": False,
+    "sync_batchnorm": False,
+    "reload_dataloaders_every_n_epochs": 0,
+}
+
+
+def build_trainer(
+    cfg: DictConfig,
+    run_dir: Path,
+    logger: Logger | None,
+    callbacks: Sequence[Callback],
+    epoch_batches: int | None = None,
+) -> L.Trainer:
+    """The Trainer; with `epoch_batches` (training batches per epoch), a logging interval no longer than an epoch
+    (Lightning warns otherwise, and logs at most once per epoch)."""
+    kwargs = trainer_kwargs(cfg)
+    if epoch_batches:
+        kwargs["log_every_n_steps"] = max(1, min(kwargs["log_every_n_steps"], epoch_batches))
     return L.Trainer(
         default_root_dir=run_dir,
         logger=logger if logger is not None else False,
         callbacks=list(callbacks),
         plugins=[AtomicCheckpointIO()],  # a kill while saving never leaves a half-written checkpoint
         use_distributed_sampler=False,  # the DataModule shards with its own seeded, resumable sampler
-        **trainer_kwargs(cfg),
+        **kwargs,
     )
+
+
+def check_trainer(cfg: DictConfig) -> None:
+    """Let Lightning judge the accelerator, devices, strategy and precision before anything slow is built: a
+    Trainer of these settings and nothing else (it raises what the real one would; its banner is not shown)."""
+    banner = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    level = banner.level
+    banner.setLevel(logging.WARNING)
+    try:
+        quiet = {"logger": False, "enable_checkpointing": False, "enable_progress_bar": False}
+        L.Trainer(**{**trainer_kwargs(cfg), **quiet, "enable_model_summary": False})
+    finally:
+        banner.setLevel(level)

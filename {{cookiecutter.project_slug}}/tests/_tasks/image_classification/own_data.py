@@ -18,3 +18,9 @@ def make_own_data(root: Path, per_class: int = 30) -> list[str]:
         for i in range(per_class):
             Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(root / cls / f"{i}.png")
     return [f"data.root={root}"]
+
+
+def add_rare_class(root: Path) -> None:
+    """A third class with a single image: too rare for a stratified split."""
+    (root / "bird").mkdir()
+    Image.fromarray(np.zeros((20, 24, 3), dtype=np.uint8)).save(root / "bird" / "0.png")

@@ -1,0 +1,70 @@
+"""Values only the libraries can judge (Lightning's Trainer settings, the network's arguments, data that a
+split refuses), given to the real train command: each ends in one message that names the key and where its
+value came from, exit code 2, no traceback, and no run directory or logger run left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning  # noqa: F401  (imported first: its log handlers keep the real stderr, not a test's capture)
+import pytest
+import torch
+from own_data import add_rare_class, make_own_data
+
+from {{cookiecutter.module_name}}.__main__ import main
+from {{cookiecutter.module_name}}.config import load_config
+
+BLOCK = str(load_config().model.net.block)
+NETWORK = {  # an argument the network's library refuses, by the default network's family
+    "timm/": ("model.net.variant=convnext_atto", "model.net.variant: 'convnext_atto' is not a timm ResNet"),
+    "hf/": ("model.net.config.num_attention_heads=3", "model.net (hf/encoder@v1): the network could not be built"),
+}
+NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="checks what a machine without a GPU says")
+CASES = [
+    ("trainer.devices=0", "command-line overrides: trainer.devices 0: a count >= 1"),
+    pytest.param("trainer.accelerator=gpu", "trainer.accelerator 'gpu': no GPU here: drop `-e gpu`", marks=NO_GPU),
+    pytest.param("trainer.strategy=fsdp", "trainer.strategy 'fsdp': fsdp needs GPUs", marks=NO_GPU),
+    ("trainer.accelerator=tpu", "trainer.accelerator 'tpu': no TPU here"),
+    next(case for prefix, case in NETWORK.items() if BLOCK.startswith(prefix)),
+]
+
+
+def refused(capsys, tmp_path: Path, *args: str) -> str:
+    runs = tmp_path / "runs"
+    code = main(["train", "-e", "fast", "--name", "bad", f"run.output_dir={runs}", "logger.kind=csv", *args])
+    err = capsys.readouterr().err
+    assert code == 2, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    assert not (runs / "bad").exists(), "a run that never started left its run directory"
+    return err
+
+
+@pytest.mark.parametrize(("override", "message"), CASES)
+def test_a_value_the_libraries_refuse_is_one_message_naming_the_key(capsys, tmp_path, override, message) -> None:
+    err = refused(capsys, tmp_path, override)
+    assert message in err, err[-2000:]
+    assert err.count("\n") <= 3, err  # one message (a line or two), not a log
+
+
+def test_a_gpu_experiment_on_a_machine_without_one_names_the_experiment_file(capsys, tmp_path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("checks what a machine without a GPU says")
+    err = refused(capsys, tmp_path, "-e", "gpu")
+    assert "configs/experiment/gpu.yaml: trainer.accelerator" in err and "drop `-e gpu`" in err, err
+
+
+def test_a_class_too_rare_to_split_is_a_data_error(capsys, tmp_path) -> None:
+    data = tmp_path / "data"
+    overrides = make_own_data(data)
+    add_rare_class(data)
+    experiment = "imagefolder" if BLOCK.startswith("timm/") else "files"
+    err = refused(capsys, tmp_path, "-e", experiment, *overrides)
+    assert err.startswith("data error: ") and "least populated class" in err, err
+
+
+def test_traceback_shows_where_it_came_from_when_asked(capsys, tmp_path) -> None:
+    args = ["-e", "fast", f"run.output_dir={tmp_path}", "logger.kind=csv", "trainer.accelerator=tpu"]
+    assert main(["train", "--traceback", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "torch_xla" in err
+    assert err.rstrip().splitlines()[-1].startswith("config error: ")
