@@ -109,7 +109,8 @@ def load(
         problems += [f"{_source_of(key, sources)}: {key}: {why}" for key, why in checks(cfg)]
     if problems:
         raise ConfigError(problems)
-    _SOURCES[id(cfg)] = (weakref.ref(cfg, lambda _, key=id(cfg): _SOURCES.pop(key, None)), sources)
+    key = id(cfg)
+    _SOURCES[key] = (weakref.ref(cfg, lambda _: _SOURCES.pop(key, None)), sources)
     return cfg
 
 
