@@ -62,9 +62,15 @@ def test_each_hook_calls_the_members_that_implement_it_in_order(tmp_path: Path) 
     group = CallbackGroup([Calls("a", log), OnlyAtStart(log), Calls("b", log)])
     assert [len(group._calls[h]) for h in ("on_train_start", "on_train_batch_end", "on_before_backward")] == [3, 2, 0]
     trainer(tmp_path, group, max_steps=2).fit(TinyModel(), train_dataloaders=loader())
-    assert log == [("a", "on_train_start"), ("start", "on_train_start"), ("b", "on_train_start"),
-                   ("a", "on_train_batch_end"), ("b", "on_train_batch_end"),
-                   ("a", "on_train_batch_end"), ("b", "on_train_batch_end")]
+    assert log == [
+        ("a", "on_train_start"),
+        ("start", "on_train_start"),
+        ("b", "on_train_start"),
+        ("a", "on_train_batch_end"),
+        ("b", "on_train_batch_end"),
+        ("a", "on_train_batch_end"),
+        ("b", "on_train_batch_end"),
+    ]
 
 
 def test_the_state_is_the_stateful_members_under_its_key() -> None:
@@ -102,7 +108,8 @@ def test_a_mid_epoch_checkpoint_resumes_bitwise_across_the_two_forms(tmp_path: P
     path = tmp_path / "b" / "last.ckpt"
     with pytest.raises(TrainingInterrupted):  # step 9 of 12: in the middle of the second epoch
         trainer(tmp_path / "b", *as_list(write(SignalCheckpoint(path))), SendAt(8, signal.SIGUSR1)).fit(
-            TinyModel(), train_dataloaders=loader())
+            TinyModel(), train_dataloaders=loader()
+        )
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     assert {k for k in ckpt["callbacks"] if not k.startswith("ModelCheckpoint")} == {"RNGState"}  # Lightning's own
     assert ckpt["config"] == {"a": 1} and "combined_loader" in ckpt["loops"]["fit_loop"]["state_dict"]
@@ -117,8 +124,12 @@ def test_a_mid_epoch_checkpoint_resumes_bitwise_across_the_two_forms(tmp_path: P
 
 @pytest.mark.parametrize(
     "args, kwargs",
-    [((), {"monitor": "val/loss", "mode": "min"}), ((), {"every_n_train_steps": 50}), ((), {}),
-     (("ckpts", "{epoch}"), {"train_time_interval": None, "every_n_epochs": 2})],
+    [
+        ((), {"monitor": "val/loss", "mode": "min"}),
+        ((), {"every_n_train_steps": 50}),
+        ((), {}),
+        (("ckpts", "{epoch}"), {"train_time_interval": None, "every_n_epochs": 2}),
+    ],
 )
 def test_lean_checkpoint_keeps_model_checkpoints_state_key(args: tuple, kwargs: dict[str, Any]) -> None:
     assert LeanCheckpoint(*args, **kwargs).state_key == ModelCheckpoint(*args, **kwargs).state_key
@@ -135,9 +146,16 @@ def test_an_epoch_only_lean_checkpoint_does_nothing_at_a_batch_end() -> None:
 def test_a_lean_checkpoint_every_n_steps_still_saves_mid_epoch(tmp_path: Path) -> None:
     steps = LeanCheckpoint(dirpath=tmp_path / "steps", filename="{step}", every_n_train_steps=4, save_top_k=-1)
     epochs = LeanCheckpoint(dirpath=tmp_path / "epochs", filename="{step}", save_top_k=-1)
-    L.Trainer(default_root_dir=tmp_path, max_epochs=2, callbacks=[steps, epochs], logger=False,
-              enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0
-              ).fit(TinyModel(), train_dataloaders=loader())  # 6 steps per epoch
+    L.Trainer(
+        default_root_dir=tmp_path,
+        max_epochs=2,
+        callbacks=[steps, epochs],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    ).fit(TinyModel(), train_dataloaders=loader())  # 6 steps per epoch
     assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == ["step=12.ckpt", "step=4.ckpt", "step=8.ckpt"]
     assert sorted(p.name for p in (tmp_path / "epochs").iterdir()) == ["step=12.ckpt", "step=6.ckpt"]
 
@@ -158,6 +176,6 @@ def test_build_callbacks_groups_the_seldom_ones(tmp_path: Path) -> None:
     assert set(types[3:]) == {ProgressBar, LeanCheckpoint, EarlyStopping}  # Lightning finds these by type
     (group,) = [c for c in callbacks if isinstance(c, CallbackGroup)]
     members = [type(c) for c in group.callbacks]
-    assert members == [RNGState, LoaderPosition, RunMetadata, SignalCheckpoint, LearningRateMonitor]
-    assert not {ModelSummary, ProgressBar, LeanCheckpoint, EarlyStopping} & set(members)
+    assert members == [RNGState, LoaderPosition, RunMetadata, ModelSummary, SignalCheckpoint, LearningRateMonitor]
+    assert not {ProgressBar, LeanCheckpoint, EarlyStopping} & set(members)
     assert group.state_key == "RNGState"

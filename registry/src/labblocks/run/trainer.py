@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint, ModelSummary
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 from omegaconf import DictConfig
 
@@ -101,6 +101,7 @@ def build_callbacks(
         RNGState(),
         LoaderPosition(),
         RunMetadata(config, cfg.run.seed, git_commit(project.root), project=project.module),
+        ModelSummary(max_depth=1),  # parameters, FLOPs, input and output sizes; the Trainer adds no other
     ]
     callbacks: list[Callback] = [
         checkpoint(  # the best top-k by the monitored metric (first: it is trainer.checkpoint_callback)
@@ -115,7 +116,7 @@ def build_callbacks(
         # last.ckpt is always the newest state, whatever the metric did: callbacks of its own with no monitor
         # (Lightning's save_last only refreshes it on a step where a top-k checkpoint is also saved).
         _last(folder, checkpoint, every_n_epochs=1),
-    ]  # the model summary (parameters, FLOPs, input and output sizes) is Lightning's own, at max_depth=1
+    ]
     if cfg.trainer.enable_progress_bar:
         callbacks.append(ProgressBar(interval=0.5))  # redrawn twice a second
     if ck.every_n_train_steps:  # and mid-epoch (Lightning takes steps or epochs per callback, not both)
@@ -211,6 +212,7 @@ def build_trainer(
         callbacks=list(callbacks),
         plugins=[AtomicCheckpointIO()],  # a kill while saving never leaves a half-written checkpoint
         use_distributed_sampler=False,  # the DataModule shards with its own seeded, resumable sampler
+        enable_model_summary=False,  # the summary is build_callbacks' own (Lightning would pick another with rich)
         **kwargs,
     )
 
