@@ -100,7 +100,7 @@ def train(
         rd.mkdir(parents=True, exist_ok=True)
     try:
         with run_lock(rd):
-            return _train(project, build, cfg, rd, extra_callbacks, logger, ckpt_path, test, new)
+            return _train(project, build, cfg, rd, extra_callbacks, logger, ckpt_path, test)
     except RunError:
         if new and not (rd / "checkpoints").exists():  # a run that never started leaves no run directory
             shutil.rmtree(rd, ignore_errors=True)
@@ -116,8 +116,8 @@ def _train(
     logger: Logger | None,
     ckpt_path: str | None,
     test: bool,
-    new: bool,
 ) -> RunResult:
+    """`train` inside the run directory's lock."""
     zero = is_rank_zero()
     auto = ckpt_path == "auto"
     start = resume_from(rd, project.module, cfg.run.resume, cfg.run.ckpt_path) if auto else ckpt_path

@@ -20,11 +20,12 @@ class CallbackGroup(Callback):
     """The given callbacks, run in their order, as one callback.
 
     Lightning calls every callback's method for every hook of every step, whether or not the callback does
-    anything there, and each call reads the callback's `state_key` and opens a profiler section: some
-    microseconds per callback and hook, with six hooks per training step. A group is one callback to
-    Lightning; each of its hooks calls only the members that implement that hook. Put callbacks in a group
-    that act seldom (when a checkpoint is saved, at the start of training, every N steps); leave out the ones
-    Lightning looks for by type (checkpoints, early stopping, the progress bar, the model summary).
+    anything there, and each call reads the callback's `state_key` and opens a profiler section: a cost per
+    callback and hook, several hooks per training step. A group is one callback to Lightning; each of its hooks
+    calls only the members that implement that hook. Put callbacks in a group that act seldom (when a
+    checkpoint is saved, at the start of training, every N steps); leave out the ones Lightning looks for by
+    type (checkpoints, early stopping, the progress bar), and a model summary unless the Trainer is built with
+    `enable_model_summary=False` (else Lightning adds its own).
 
     Checkpoints are the same as with the members on their own: at most one member may keep state
     (`state_dict`), and the group's `state_key` is that member's, so its state is saved and loaded under the

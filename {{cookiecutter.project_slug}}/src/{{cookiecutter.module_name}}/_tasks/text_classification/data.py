@@ -5,8 +5,8 @@ ending with [SEP], attention_mask (B, T) bool (True for real tokens), y (B,) int
 the longest sequence in the batch, or data.max_length with `padding: max_length`.
 
 Each split is tokenized once, when its first loader is made (`EncodedTexts`), and batches are gathered
-from those token ids: tokenizing every batch again cost the default step 15-20 % on CPU, and the
-tokenizer's own threads competed with the model's for the same cores. The token ids take 4 bytes per
+from those token ids, so no step tokenizes again and the tokenizer's threads never compete with the
+model's for the same cores. The token ids take 4 bytes per
 token of the padded split, e.g. 200 MB for a million texts of 48 tokens.
 
 The tokenizer (BPE or WordPiece, Hugging Face `tokenizers`) is trained on the training split only and
