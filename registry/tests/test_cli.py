@@ -97,6 +97,55 @@ def test_console_script_runs() -> None:
     assert result.returncode == 0 and json.loads(result.stdout) == ["core/mlp@v1"]
 
 
+# -- archs and show --name: what timm/model@v1 accepts ---------------------------------------------------
+
+
+def test_archs_timm_lists_names_with_parameters_size_and_tags(cli: Cli) -> None:
+    import timm
+
+    result = cli("archs", "timm", "convnext_[ap]*")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()}
+    assert list(rows) == timm.list_models("convnext_[ap]*")
+    atto = rows["convnext_atto"]
+    net = timm.create_model("convnext_atto")
+    assert atto[1] == f"{sum(p.numel() for p in net.parameters()) / 1e6:.2f}M" and atto[2] == "224x224"
+    assert atto[3:] == ["d2_in1k"]
+
+
+def test_archs_timm_pretrained_lists_tagged_names(cli: Cli) -> None:
+    result = cli("archs", "timm", "vit_tiny_patch16_224*", "--pretrained")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert "vit_tiny_patch16_224.augreg_in21k_ft_in1k" in names and all("." in n for n in names)
+    assert all(line.split()[3] == "fixed" for line in result.stdout.splitlines())  # a ViT's input size is fixed
+
+
+def test_archs_without_matches_exits_1(cli: Cli) -> None:
+    result = cli("archs", "timm", "no_such_net*")
+    assert result.returncode == 1 and "no timm names match 'no_such_net*'" in result.stderr
+
+
+def test_show_a_timm_architecture(cli: Cli) -> None:
+    result = cli("show", "timm/model@v1", "--name", "convnext_atto")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("convnext_atto: ConvNeXt (timm module convnext)")
+    assert "(B, 320) with num_classes=0" in out and "channels [40, 80, 160, 320], reductions [4, 8, 16, 32]" in out
+    assert "interpolation=bicubic, crop_pct=0.875" in out and "pretrained tags: d2_in1k" in out
+    assert "any size (no img_size)" in out
+    vit = cli("show", "timm/model", "--name", "vit_tiny_patch16_224").stdout
+    assert "fixed: set img_size to change it" in vit
+
+
+def test_show_name_errors(cli: Cli) -> None:
+    unknown = cli("show", "timm/model@v1", "--name", "convnxt_atto")
+    assert unknown.returncode == 2 and "did you mean convnext_atto" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    other = cli("show", "core/mlp@v1", "--name", "x")
+    assert other.returncode == 2 and "--name is for timm/model@v1, not core/mlp@v1" in other.stderr
+
+
 # -- cheap imports -------------------------------------------------------------------------------------
 
 REPORT_HEAVY = (

@@ -19,6 +19,14 @@ NETWORK = {  # an argument the network's library refuses, by the default network
     "timm/": ("model.net.variant=convnext_atto", "model.net.variant: 'convnext_atto' is not a timm ResNet"),
     "hf/": ("model.net.config.num_attention_heads=3", "model.net (hf/encoder@v1): the network could not be built"),
 }
+MISSING_WEIGHTS = {  # pretrained weights that are not there, by the default network's family
+    "timm/": ("model.net.weights={missing}", "model.net: weights not found: timm/resnet@v1: weights="),
+    "hf/": ("model.net.pretrained={missing}", "is not a local directory, and downloads are off"),
+}
+TOO_SMALL = {  # an input the network cannot take, found by one forward before the run starts
+    "timm/": (["-e", "convnext"], "model.net (timm/model@v1) cannot run on this data's input (1, 1, 16, 16)"),
+    "hf/": (["data.max_length=160"], "model.net (hf/encoder@v1) cannot run on this data's input (1, 160)"),
+}
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="checks what a machine without a GPU says")
 CASES = [
     ("trainer.devices=0", "command-line overrides: trainer.devices 0: a count >= 1"),
@@ -68,3 +76,32 @@ def test_traceback_shows_where_it_came_from_when_asked(capsys, tmp_path) -> None
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "torch_xla" in err
     assert err.rstrip().splitlines()[-1].startswith("config error: ")
+
+
+def test_pretrained_weights_that_are_not_there(capsys, tmp_path) -> None:
+    override, message = next(case for prefix, case in MISSING_WEIGHTS.items() if BLOCK.startswith(prefix))
+    err = refused(capsys, tmp_path, override.format(missing=tmp_path / "no-such-weights"))
+    assert message in err and "no-such-weights" in err, err
+    assert err.startswith("config error: command-line overrides: "), err
+
+
+def test_an_input_the_network_cannot_take_is_refused_before_the_run(capsys, tmp_path) -> None:
+    args, message = next(case for prefix, case in TOO_SMALL.items() if BLOCK.startswith(prefix))
+    err = refused(capsys, tmp_path, *args)
+    assert message in err, err
+{%- if cookiecutter.task == "text_classification" %}
+
+
+def test_a_csv_field_longer_than_the_reader_takes_names_its_line(capsys, tmp_path, monkeypatch) -> None:
+    from {{cookiecutter.module_name}} import text_files
+
+    data = tmp_path / "data"
+    overrides = make_own_data(data)
+    with (data / "reviews.csv").open("a", encoding="utf-8") as f:
+        f.write('"an unclosed quote, pos\n' + "and the lines after it\n" * 40)
+    monkeypatch.setattr(text_files, "FIELD_LIMIT", 500)
+    err = refused(capsys, tmp_path, "-e", "files", *overrides)
+    assert err.startswith("data error: "), err
+    assert "reviews.csv:122: the CSV reader stopped here: field larger than field limit (500)" in err, err
+    assert "an unclosed quote joins the lines after it" in err, err
+{%- endif %}

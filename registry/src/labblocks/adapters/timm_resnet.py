@@ -6,21 +6,19 @@ preprocessing can match what the model (and any pretrained weights) expect.
 
 from __future__ import annotations
 
-import difflib
-from pathlib import Path
 from typing import Any
 
 import timm
-from timm.data import resolve_data_config, resolve_model_data_config
-from timm.models import get_pretrained_cfg, load_state_dict
+from timm.data import resolve_model_data_config
 from torch import nn
 
+from labblocks.adapters._hub import did_you_mean
+from labblocks.adapters._timm import file_num_classes, fit_channels, name_data_config, weights_file
 from labblocks.errors import BlockArgumentError, DownloadDisabledError
 from labblocks.registry import REGISTRY
 from labblocks.shapes import Contract
 
 KEY = "timm/resnet@v1"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.pth", "model.pt")
 
 
 def _contract(model: nn.Module, args: dict[str, Any]) -> Contract:
@@ -32,54 +30,16 @@ def _contract(model: nn.Module, args: dict[str, Any]) -> Contract:
 
 def data_config(model: nn.Module, in_chans: int) -> dict[str, Any]:
     """timm's data config for `model`, with mean/std fitted to `in_chans` (averaged for 1 channel)."""
-    return _fit_channels(dict(resolve_model_data_config(model)), in_chans)
+    return fit_channels(dict(resolve_model_data_config(model)), in_chans)
 
 
 def variant_data_config(variant: str, in_chans: int) -> dict[str, Any]:
     """The same data config, from the variant's name alone (its default pretrained tag), building nothing: what
     a data pipeline needs to match the network before the network exists."""
-    pretrained = get_pretrained_cfg(variant)
-    if pretrained is None:
+    cfg = name_data_config(variant, in_chans)
+    if cfg is None:
         raise BlockArgumentError(KEY, [f"variant: {variant!r} has no timm pretrained config (timm.list_models())"])
-    return _fit_channels(dict(resolve_data_config(pretrained_cfg=pretrained.to_dict())), in_chans)
-
-
-def _fit_channels(cfg: dict[str, Any], in_chans: int) -> dict[str, Any]:
-    """mean/std for `in_chans` channels: averaged for 1, repeated for more."""
-    mean, std = tuple(cfg["mean"]), tuple(cfg["std"])
-    if in_chans != len(mean):
-        if in_chans == 1:
-            mean, std = (sum(mean) / len(mean),), (sum(std) / len(std),)
-        else:
-            mean = tuple(mean[i % len(mean)] for i in range(in_chans))
-            std = tuple(std[i % len(std)] for i in range(in_chans))
-    cfg.update(mean=mean, std=std, input_size=(in_chans, *cfg["input_size"][1:]))
     return cfg
-
-
-def _weights_file(weights: str) -> Path:
-    path = Path(weights).expanduser()
-    if path.is_file():
-        return path
-    if path.is_dir():
-        for name in WEIGHT_FILES:
-            if (path / name).is_file():
-                return path / name
-        found = ", ".join(sorted(p.name for p in path.iterdir())[:10]) or "nothing"
-        raise FileNotFoundError(
-            f"{KEY}: weights directory {path} holds none of {', '.join(WEIGHT_FILES)} ({found})"
-        )
-    raise FileNotFoundError(f"{KEY}: weights={weights!r} is not a file or directory")
-
-
-def _file_num_classes(path: Path) -> int:
-    """Rows of the classifier (`fc`) saved in a weights file; 0 when the file has none.
-
-    timm keeps the file's classifier only when this matches the requested num_classes (it drops it, for
-    fine-tuning, otherwise); without it timm compares with the hub config's 1000 classes instead.
-    """
-    fc = load_state_dict(str(path)).get("fc.weight")
-    return 0 if fc is None else int(fc.shape[0])
 
 
 WEIGHT_ARGS = {"weights": None, "pretrained": False, "allow_download": False}
@@ -123,9 +83,9 @@ def resnet(
     """
     known = timm.list_models(module="resnet")
     if variant not in known:
-        close = difflib.get_close_matches(variant, known, n=4, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        problem = f"variant: {variant!r} is not a timm ResNet{hint} (timm.list_models(module='resnet'))"
+        hint = did_you_mean(variant, known)
+        problem = f"variant: {variant!r} is not a timm ResNet{hint} (timm.list_models(module='resnet'); any timm "
+        problem += "architecture: timm/model@v1)"
         raise BlockArgumentError(KEY, [problem])
     kwargs: dict[str, Any] = {"num_classes": num_classes, "in_chans": in_chans, "drop_rate": drop_rate}
     if features_only:
@@ -133,8 +93,8 @@ def resnet(
         if out_indices is not None:
             kwargs["out_indices"] = tuple(out_indices)
     if weights is not None:
-        path = _weights_file(weights)
-        overlay = {"file": str(path), "num_classes": _file_num_classes(path)}
+        path = weights_file(KEY, weights)
+        overlay = {"file": str(path), "num_classes": file_num_classes(path, "fc")}
         model = timm.create_model(variant, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs)
     elif pretrained:
         if not allow_download:

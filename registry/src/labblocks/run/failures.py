@@ -9,6 +9,8 @@ import contextlib
 import re
 from collections.abc import Iterator
 
+import torch
+from lightning import LightningModule
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig, OmegaConf
 
@@ -57,6 +59,34 @@ def model_problem(cfg: DictConfig, error: BaseException) -> RunError:
         f"{source}: model.net ({block}): the network could not be built from these arguments: "
         f"{type(error).__name__}: {text}. `labblocks show {block}` lists its arguments"
     )
+
+
+def first_forward(cfg: DictConfig, module: LightningModule) -> None:
+    """Run the module once on its `example_input_array` (eval mode, no gradients), so that a network that
+    cannot take the data's inputs (e.g. images smaller than its downsampling) says so before the run starts."""
+    example = module.example_input_array
+    if example is None:
+        return
+    inputs = example if isinstance(example, tuple) else (example,)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            module(*inputs)
+    except RuntimeError as e:
+        text = " ".join(str(e).split())
+        shapes = ", ".join(str(tuple(x.shape)) for x in inputs if isinstance(x, torch.Tensor))
+        fix = ""
+        if re.search(r"Kernel size can't be greater|Output size is too small|input size .* too small", text):
+            fix = "; the input is smaller than the network's downsampling needs: larger inputs, or a network "
+            fix += "that downsamples less"
+        block = cfg.model.net.get("block", "?")
+        raise ConfigError(
+            f"{source_of(cfg, 'model.net')}: model.net ({block}) cannot run on this data's input {shapes}{fix} "
+            f"(torch: {text})"
+        ) from e
+    finally:
+        module.train(was_training)
 
 
 def data_problem(cfg: DictConfig, error: ValueError) -> RunError:

@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 from labblocks.run.cli import request
 from labblocks.run.config import run_dir
 from labblocks.run.errors import RunError, shown
-from labblocks.run.failures import building
+from labblocks.run.failures import building, first_forward
 from labblocks.run.project import Project
 from labblocks.run.resume import check_checkpoint, checkpoint_dir, resume_from, run_lock, start_over
 from labblocks.run.rundir import config_diff
@@ -131,6 +131,7 @@ def _train(
         dm.setup("fit")  # bad data stops here, before a model, a logger run or a trainer exists
     with building(cfg, "model"):
         module = build.build_model(cfg, dm)
+        first_forward(cfg, module)  # a network that cannot take the data's inputs stops here, in a second
     config = build.recorded_config(cfg, dm)
     changes = resumed_changes(rd / "config.yaml", config, start, strict=auto and not cfg.run.ckpt_path)
     if zero:

@@ -1,8 +1,13 @@
-"""The `labblocks` command: list, show, catalog, manifest. Reads the manifest; imports no torch."""
+"""The `labblocks` command: list, show, catalog, manifest, archs. Reads the manifest; imports no torch.
+
+`archs` and `show --name` describe what timm offers, so they import it
+(`labblocks.tools.archs_timm`), and only when they run.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -33,10 +38,29 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+ARCHS = {"timm": "labblocks.tools.archs_timm"}  # library -> its listing module, imported when it runs
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     info = REGISTRY.describe(args.key)
+    if args.name:
+        if info.key != "timm/model@v1":
+            raise LabblocksError(f"--name is for timm/model@v1, not {info.key}")
+        print(importlib.import_module(ARCHS[info.key.split("/")[0]]).describe(args.name))
+        return 0
     print(json.dumps(asdict(info), indent=2) if args.json else info)
     return 0
+
+
+def _cmd_archs(args: argparse.Namespace) -> int:
+    """Print the rows as they come: a long timm listing builds each architecture on the meta device."""
+    found = False
+    for row in importlib.import_module(ARCHS[args.library]).rows(args.pattern, args.pretrained):
+        found = True
+        print(row, flush=True)
+    if not found:
+        print(f"no {args.library} names match {args.pattern!r}", file=sys.stderr)
+    return 0 if found else 1
 
 
 def _cmd_catalog(args: argparse.Namespace) -> int:
@@ -79,7 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="show one key: signature, shapes, versions, source")
     p.add_argument("key")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--name", help="timm/model@v1: an architecture (arch or arch.tag)")
     p.set_defaults(func=_cmd_show)
+    p = sub.add_parser("archs", help="list the architectures timm/model@v1 accepts")
+    p.add_argument("library", choices=tuple(ARCHS))
+    p.add_argument("pattern", nargs="?", default="*", help="wildcards, e.g. 'convnext*'")
+    p.add_argument("--pretrained", action="store_true", help="timm: only names with pretrained weights (arch.tag)")
+    p.set_defaults(func=_cmd_archs)
     p = sub.add_parser("catalog", help="write registry/CATALOG.md (or --output)")
     p.add_argument("--output", help="where to write (default: CATALOG.md of the source checkout)")
     p.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")

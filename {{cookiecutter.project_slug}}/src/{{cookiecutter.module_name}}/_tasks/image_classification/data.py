@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from labblocks.adapters.timm_resnet import variant_data_config
+from labblocks.adapters.timm_model import node_data_config
 from labblocks.run.errors import DataError
 from labblocks.train.loaders import SplitDataModule, stratified_split
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 from torch.utils.data import Dataset
 
@@ -32,13 +32,11 @@ def run_data_config(cfg: DictConfig) -> DictConfig:
     """A run's data section with the `data.preprocess` values left null taken from the network's timm
     pretrained config (`model.net` is a `timm/...` node), without building the network."""
     data = cfg.data.copy()
-    net = cfg.model.net
-    if str(net.get("block", "")).startswith("timm/") and net.get("variant"):
-        timm_cfg = variant_data_config(str(net.variant), channels(data))
-        found = {key: list(timm_cfg[key]) if key in ("mean", "std") else timm_cfg[key] for key in DEFAULTS}
+    timm_cfg = node_data_config(OmegaConf.to_container(cfg.model.net, resolve=True), channels(data))
+    if timm_cfg is not None:
         for key in DEFAULTS:
             if data.preprocess[key] is None:
-                data.preprocess[key] = found[key]
+                data.preprocess[key] = list(timm_cfg[key]) if key in ("mean", "std") else timm_cfg[key]
     return data
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from labblocks.run.errors import DataError, listing
 
+FIELD_LIMIT = 1 << 24  # characters in one CSV field (Python's default, 131072, is less than some documents)
 SKIP_HINT = "Fix these rows, or set data.skip_bad_rows=true to leave them out."
 
 
@@ -35,8 +36,23 @@ def _records(path: Path, csv_format: bool, problems: list[str]) -> Iterator[tupl
                 numbers.append(n)
                 yield line
 
-        for row in csv.DictReader(text()):
-            yield numbers[-1], row
+        csv.field_size_limit(FIELD_LIMIT)
+        reader = csv.DictReader(text())
+        first = 0
+        try:
+            _ = reader.fieldnames  # reads the header row
+            while True:
+                first = len(numbers)  # the row's first line: a quoted field may span lines
+                row = next(reader, None)
+                if row is None:
+                    break
+                yield numbers[first], row
+        except csv.Error as e:  # the reader cannot go on past this row
+            at = numbers[min(first, len(numbers) - 1)] if numbers else 1
+            hint = ""
+            if "field larger than field limit" in str(e):
+                hint = f" (at most {FIELD_LIMIT} characters); an unclosed quote joins the lines after it into one field"
+            problems.append(f"{path}:{at}: the CSV reader stopped here: {e}{hint}")
         return
     for n, line in lines:
         if not line.strip():
