@@ -133,8 +133,11 @@ def test_every_experiment_trains_a_few_steps(make_cfg, tmp_path: Path, experimen
     if data.get("trainer", {}).get("accelerator") == "gpu" and not torch.cuda.is_available():
         pytest.skip("a GPU experiment; tests/test_gpu.py runs it where CUDA is available")
     own = make_own_data(tmp_path / "data") if "source" in data.get("data", {}) else []
-    # The experiment first, then the tests' fast settings on top, and one batch of each loop.
-    result = train(PROJECT, make_cfg(*own, "trainer.fast_dev_run=2", experiments=(experiment,)))
+    # The experiment first, then the tests' fast settings on top (an image size the experiment needs kept),
+    # and one batch of each loop.
+    size = data.get("data", {}).get("image_size")
+    kept = [f"data.image_size={size}"] if size else []
+    result = train(PROJECT, make_cfg(*own, *kept, "trainer.fast_dev_run=2", experiments=(experiment,)))
     assert result.trainer.global_step == 2
 
 
