@@ -37,7 +37,7 @@ def test_a_0_2_project_moves_to_this_labblocks_and_passes_its_tests(tmp_path, re
     pyproject.write_text(text.replace(RELEASE_0_2, new_commit), encoding="utf-8")
     installed = make_install(old, request, "test_labblocks_upgrade: the 0.2 bake on this labblocks")
     version = run([installed.python, "-c", "import labblocks; print(labblocks.__version__)"], cwd=old).stdout
-    assert version.strip() == re.search(r'"(.+)"', (template / VERSION_FILE).read_text()).group(1)
+    assert version.strip() == re.search(r'__version__ = "(.+)"', (template / VERSION_FILE).read_text()).group(1)
 
     start = time.perf_counter()
     proc = run(["make", "test", f"UV={find_uv()}"], cwd=old, env=installed.env)

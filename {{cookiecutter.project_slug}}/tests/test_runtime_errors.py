@@ -24,7 +24,10 @@ MISSING_WEIGHTS = {  # pretrained weights that are not there, by the default net
     "hf/": ("model.net.pretrained={missing}", "is not a local directory, and downloads are off"),
 }
 TOO_SMALL = {  # an input the network cannot take, found by one forward before the run starts
-    "timm/": (["-e", "convnext", "data.image_size=16"], "model.net (timm/model@v1) cannot run on this data's input (1, 1, 16, 16)"),
+    "timm/": (
+        ["-e", "convnext", "data.image_size=16"],
+        "model.net (timm/model@v1) cannot run on this data's input (1, 1, 16, 16)",
+    ),
     "hf/": (["data.max_length=160"], "model.net (hf/encoder@v1) cannot run on this data's input (1, 160)"),
 }
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="checks what a machine without a GPU says")
