@@ -18,7 +18,7 @@ OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def did_you_mean(name: str, known: Iterable[str], n: int = 4) -> str:
-    """"; did you mean a, b?" with the names of `known` closest to `name`, or "" when none is close."""
+    """The hint "; did you mean a, b?" with the names of `known` closest to `name`, or "" when none is close."""
     close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
     return f"; did you mean {', '.join(close)}?" if close else ""
 

@@ -1,14 +1,22 @@
-"""What the timm adapters share: local weight files, and the data config a network expects."""
+"""What the timm adapters share: local weight files, the data config a network expects, and the portable
+record of a network built from weights."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from timm.data import resolve_data_config
+from timm.data import resolve_data_config, resolve_model_data_config
 from timm.models import get_pretrained_cfg, load_state_dict
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.pth", "model.pt")
+WEIGHT_ARGS = {"weights": None, "pretrained": False, "allow_download": False}  # they only load weights
+
+
+def portable(model: Any, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The architecture alone: `weights`/`pretrained` only load weights, which a checkpoint holds anyway."""
+    init = {k: args[k] for k, off in WEIGHT_ARGS.items() if args.get(k, off) != off}
+    return {**args, **WEIGHT_ARGS}, init
 
 
 def fit_channels(cfg: dict[str, Any], in_chans: int) -> dict[str, Any]:
@@ -22,6 +30,11 @@ def fit_channels(cfg: dict[str, Any], in_chans: int) -> dict[str, Any]:
             std = tuple(std[i % len(std)] for i in range(in_chans))
     cfg.update(mean=mean, std=std, input_size=(in_chans, *cfg["input_size"][1:]))
     return cfg
+
+
+def data_config(model: Any, in_chans: int) -> dict[str, Any]:
+    """timm's data config for a built `model`, with mean/std fitted to `in_chans` (averaged for 1 channel)."""
+    return fit_channels(dict(resolve_model_data_config(model)), in_chans)
 
 
 def name_data_config(name: str, in_chans: int, img_size: int | None = None) -> dict[str, Any] | None:

@@ -15,19 +15,18 @@ from typing import Any
 
 import timm
 from huggingface_hub.constants import HF_HUB_CACHE
-from timm.data import ImageNetInfo, infer_imagenet_subset, resolve_model_data_config
+from timm.data import ImageNetInfo, infer_imagenet_subset
 from timm.models import get_pretrained_cfg
 from torch import nn
 
 from labblocks.adapters._hub import cached_file, did_you_mean, fetch_hint, offline_var
-from labblocks.adapters._timm import file_num_classes, fit_channels, name_data_config, weights_file
+from labblocks.adapters._timm import data_config, file_num_classes, name_data_config, portable, weights_file
 from labblocks.errors import BlockArgumentError, DownloadDisabledError
 from labblocks.registry import REGISTRY
 from labblocks.shapes import Contract
 
 KEY = "timm/model@v1"
 HUB_FILES = ("model.safetensors", "pytorch_model.bin", "open_clip_pytorch_model.bin")
-WEIGHT_ARGS = {"weights": None, "pretrained": False, "allow_download": False}
 _OWN_ARGS = ("img_size", "drop_rate", "drop_path_rate", "global_pool")  # None: the architecture's default
 _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 _FIXED = re.compile(r"multiple values for keyword argument '(\w+)'")
@@ -36,8 +35,9 @@ _FIXED = re.compile(r"multiple values for keyword argument '(\w+)'")
 def check_name(name: str) -> None:
     """Refuse a name timm does not know (with the closest ones), or a pretrained tag it has no weights for."""
     arch, _, tag = name.partition(".")
-    if arch not in timm.list_models():
-        hint = did_you_mean(arch, timm.list_models())
+    known = timm.list_models()
+    if arch not in known:
+        hint = did_you_mean(arch, known)
         raise BlockArgumentError(KEY, [f"name: {arch!r} is not a timm architecture{hint} (`labblocks archs timm`)"])
     if tag and name not in timm.list_pretrained(f"{arch}.*"):
         tags = ", ".join(t.partition(".")[2] for t in timm.list_pretrained(f"{arch}.*")) or "none"
@@ -65,12 +65,6 @@ def _contract(model: nn.Module, args: dict[str, Any]) -> Contract:
     if model.num_classes == 0 and args["global_pool"] == "":
         return Contract(inputs, "b ...")  # unpooled: (B, C, H', W') for a convnet, (B, T, D) for a ViT
     return Contract(inputs, f"b {model.num_classes or model.num_features}")
-
-
-def _portable(model: nn.Module | None, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The architecture alone: `weights`/`pretrained` only load weights, which a checkpoint holds anyway."""
-    init = {k: args[k] for k, off in WEIGHT_ARGS.items() if args.get(k, off) != off}
-    return {**args, **WEIGHT_ARGS}, init
 
 
 def _hub_weights(name: str, allow_download: bool) -> dict[str, Any] | None:
@@ -121,7 +115,6 @@ def _create(name: str, pretrained: bool, overlay: dict[str, Any] | None, kwargs:
         raise DownloadDisabledError(f"{KEY}: loading pretrained weights of {name} failed ({e})") from e
 
 
-
 @REGISTRY.register(
     KEY,
     summary="Any timm architecture by name (optionally name.tag); logits, pooled features (num_classes=0) or "
@@ -132,7 +125,7 @@ def _create(name: str, pretrained: bool, overlay: dict[str, Any] | None, kwargs:
     example={"name": "convnext_atto", "num_classes": 10, "in_chans": 3},
     example_dims={"h": 32, "w": 32},
     contract=_contract,
-    portable=_portable,
+    portable=portable,
 )
 def model(
     name: str = "resnet18",
@@ -170,12 +163,13 @@ def model(
     overlay = None
     if weights is not None:
         path: Path = weights_file(KEY, weights)
-        classifier = (get_pretrained_cfg(name).classifier if get_pretrained_cfg(name) else None) or "head"
+        cfg = get_pretrained_cfg(name)
+        classifier = (cfg.classifier if cfg else None) or "head"
         overlay = {"file": str(path), "num_classes": file_num_classes(path, classifier)}
     elif pretrained:
         overlay = _hub_weights(name, allow_download)
     net = _create(name, weights is not None or pretrained, overlay, kwargs)
-    net.data_config = fit_channels(dict(resolve_model_data_config(net)), in_chans)
+    net.data_config = data_config(net, in_chans)
     if img_size is not None:
         net.data_config["input_size"] = (in_chans, img_size, img_size)
     loaded = weights is not None or pretrained

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import timm
-from timm.data import resolve_model_data_config
 from torch import nn
 
 from labblocks.adapters._hub import did_you_mean
-from labblocks.adapters._timm import file_num_classes, fit_channels, name_data_config, weights_file
+from labblocks.adapters._timm import data_config, file_num_classes, name_data_config, portable, weights_file
 from labblocks.errors import BlockArgumentError, DownloadDisabledError
 from labblocks.registry import REGISTRY
 from labblocks.shapes import Contract
@@ -28,11 +27,6 @@ def _contract(model: nn.Module, args: dict[str, Any]) -> Contract:
     return Contract(inputs, f"b {model.num_classes or model.num_features}")
 
 
-def data_config(model: nn.Module, in_chans: int) -> dict[str, Any]:
-    """timm's data config for `model`, with mean/std fitted to `in_chans` (averaged for 1 channel)."""
-    return fit_channels(dict(resolve_model_data_config(model)), in_chans)
-
-
 def variant_data_config(variant: str, in_chans: int) -> dict[str, Any]:
     """The same data config, from the variant's name alone (its default pretrained tag), building nothing: what
     a data pipeline needs to match the network before the network exists."""
@@ -40,15 +34,6 @@ def variant_data_config(variant: str, in_chans: int) -> dict[str, Any]:
     if cfg is None:
         raise BlockArgumentError(KEY, [f"variant: {variant!r} has no timm pretrained config (timm.list_models())"])
     return cfg
-
-
-WEIGHT_ARGS = {"weights": None, "pretrained": False, "allow_download": False}
-
-
-def _portable(model: nn.Module | None, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The architecture alone: `weights`/`pretrained` only load weights, which a checkpoint holds anyway."""
-    init = {k: args[k] for k, off in WEIGHT_ARGS.items() if args.get(k, off) != off}
-    return {**args, **WEIGHT_ARGS}, init
 
 
 @REGISTRY.register(
@@ -61,7 +46,7 @@ def _portable(model: nn.Module | None, args: dict[str, Any]) -> tuple[dict[str, 
     example={"variant": "resnet10t", "num_classes": 10, "in_chans": 3},
     example_dims={"h": 32, "w": 32},
     contract=_contract,
-    portable=_portable,
+    portable=portable,
 )
 def resnet(
     variant: str = "resnet18",
