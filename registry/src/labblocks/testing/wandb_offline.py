@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import DecodeError
+
 _BLOCK = 32768
 _HEADER = 7  # b":W&B" + magic (2 bytes) + version (1 byte)
 _FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
@@ -64,7 +66,7 @@ def wait_until_complete(run_dir: str | Path, timeout: float = 60.0) -> None:
         try:
             if any(r.WhichOneof("record_type") == "exit" for r in records(run_dir)):
                 return
-        except FileNotFoundError:
+        except (FileNotFoundError, DecodeError):  # not written yet, or its last record only in part
             pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"{run_dir}: no exit record after {timeout:.0f} s; did the run call finish()?")
