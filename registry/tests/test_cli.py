@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _hub_cache import offline_env, snapshot
 
 import labblocks
 from labblocks.registry.sources import MANIFEST_PATH
@@ -143,7 +144,57 @@ def test_show_name_errors(cli: Cli) -> None:
     assert unknown.returncode == 2 and "did you mean convnext_atto" in unknown.stderr
     assert "Traceback" not in unknown.stderr
     other = cli("show", "core/mlp@v1", "--name", "x")
-    assert other.returncode == 2 and "--name is for timm/model@v1, not core/mlp@v1" in other.stderr
+    assert other.returncode == 2 and "--name is for timm/model@v1 and hf/model@v1, not core/mlp@v1" in other.stderr
+
+
+# -- archs hf and show hf/model@v1 --name: what hf/model@v1 accepts ----------------------------------------
+
+
+def test_archs_hf_lists_model_types_with_parameters_and_heads(cli: Cli) -> None:
+    from transformers import AutoConfig, AutoModel
+
+    result = cli("archs", "hf", "distil*")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split(maxsplit=3) for line in result.stdout.splitlines()}
+    assert list(rows) == ["distilbert"]
+    net = AutoModel.from_config(AutoConfig.for_model("distilbert"))
+    assert rows["distilbert"][1:3] == [f"{sum(p.numel() for p in net.parameters()) / 1e6:.2f}M", "text"]
+    assert rows["distilbert"][3].split(", ") == ["none", "sequence_classification", "token_classification",
+                                                  "masked_lm"]
+    audio = cli("archs", "hf", "wav2vec2").stdout.split()
+    assert audio[:3] == ["wav2vec2", audio[1], "input_values"]  # a model type hf/model@v1 does not take
+
+
+def test_archs_hf_pretrained_lists_the_local_cache(cli: Cli, tmp_path: Path) -> None:
+    from transformers import AutoConfig
+
+    folder = snapshot(tmp_path / "hub", "lb-test-org/tiny-gpt2")
+    AutoConfig.for_model("gpt2", n_layer=1).save_pretrained(folder)
+    env = offline_env(tmp_path / "hub")
+    result = cli("archs", "hf", "--pretrained", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["lb-test-org/tiny-gpt2", "gpt2", "none,", "sequence_classification,",
+                                     "token_classification,", "causal_lm"]
+    empty = cli("archs", "hf", "--pretrained", env={**env, "HF_HUB_CACHE": str(tmp_path / "none")})
+    assert empty.returncode == 1 and "no pretrained hf names match '*'" in empty.stderr
+    shown = cli("show", "hf/model@v1", "--name", "lb-test-org/tiny-gpt2", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert f"({folder}, " in shown.stdout and "num_hidden_layers=1" in shown.stdout
+    assert "model.net.pretrained=lb-test-org/tiny-gpt2" in shown.stdout
+
+
+def test_show_a_hf_model_type(cli: Cli) -> None:
+    result = cli("show", "hf/model@v1", "--name", "gpt2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("gpt2: GPT2Config (default size, 124.44M parameters without a head)")
+    assert "input    input_ids (B, T), attention_mask (B, T)" in out
+    assert "none -> (B, T, 768); sequence_classification -> (B, num_labels)" in out
+    assert "causal_lm -> (B, T, 50257)" in out and "masked_lm" not in out
+    vit = cli("show", "hf/model", "--name", "vit").stdout
+    assert "pixel_values (B, C, H, W)" in vit and "image_classification -> (B, num_labels)" in vit
+    typo = cli("show", "hf/model@v1", "--name", "lama")
+    assert typo.returncode == 2 and "did you mean llama" in typo.stderr and "Traceback" not in typo.stderr
 
 
 # -- cheap imports -------------------------------------------------------------------------------------

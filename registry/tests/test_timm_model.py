@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from _hub_cache import run_offline, snapshot
 from safetensors.torch import save_file
 
 import labblocks
@@ -99,8 +97,8 @@ def test_data_config_from_the_pretrained_config(in_chans: int) -> None:
     assert net.data_config["interpolation"] == "bicubic" and net.data_config["crop_pct"] == 0.875
     assert len(net.data_config["mean"]) == in_chans
     vit = labblocks.build(KEY, name="vit_tiny_patch16_224", in_chans=in_chans, num_classes=2, **VIT)
-    assert vit.data_config["input_size"] == (in_chans, 32, 32) == name_data_config("vit_tiny_patch16_224", in_chans, 32)[
-        "input_size"]
+    resolved = name_data_config("vit_tiny_patch16_224", in_chans, 32)
+    assert vit.data_config["input_size"] == (in_chans, 32, 32) == resolved["input_size"]
     assert vit.data_config["mean"] == (0.5,) * in_chans  # this ViT's weights were trained with mean 0.5
 
 
@@ -151,30 +149,21 @@ print("LOADED", digest.hexdigest(), net.class_names[0])
 """
 
 
-def _hub_run(cache: Path) -> subprocess.CompletedProcess[str]:
-    """Build in a fresh process (huggingface_hub reads its variables at import), offline, on `cache`."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "HF_HOME": str(cache.parent)}
-    return subprocess.run([sys.executable, "-c", HUB_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
-
-
 def test_pretrained_from_the_hugging_face_cache_offline(tmp_path: Path) -> None:
     """What a compute node has: the hub cache, filled once on a login node, and HF_HUB_OFFLINE=1."""
-    repo = tmp_path / "hub" / "models--timm--convnext_atto.d2_in1k"
-    revision = "0123456789abcdef0123456789abcdef01234567"
-    _, state = _saved(repo / "snapshots" / revision, num_classes=1000)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(revision)
-    done = _hub_run(tmp_path / "hub")
+    _, state = _saved(snapshot(tmp_path / "hub", "timm/convnext_atto.d2_in1k"), num_classes=1000)
+    done = run_offline(HUB_SCRIPT, tmp_path / "hub")
     assert done.returncode == 0, done.stdout + done.stderr
     expected = hashlib.sha256(b"".join(state[k].numpy().tobytes() for k in sorted(state))).hexdigest()
     assert f"LOADED {expected} tench" in done.stdout
 
 
 def test_pretrained_not_in_the_cache_says_how_to_get_it(tmp_path: Path) -> None:
-    done = _hub_run(tmp_path / "empty")
+    done = run_offline(HUB_SCRIPT, tmp_path / "empty")
     assert done.returncode == 3, done.stdout + done.stderr
     message = done.stdout
-    assert "timm/convnext_atto.d2_in1k is not in the Hugging Face cache" in message and str(tmp_path / "empty") in message
+    assert "timm/convnext_atto.d2_in1k is not in the Hugging Face cache" in message
+    assert str(tmp_path / "empty") in message
     assert "hf download timm/convnext_atto.d2_in1k" in message and "weights=" in message
 
 

@@ -17,9 +17,14 @@ from huggingface_hub import try_to_load_from_cache
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
+def closest(name: str, known: Iterable[str], n: int = 4) -> list[str]:
+    """Up to `n` names of `known` close to `name`, closest first."""
+    return difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
+
+
 def did_you_mean(name: str, known: Iterable[str], n: int = 4) -> str:
     """The hint "; did you mean a, b?" with the names of `known` closest to `name`, or "" when none is close."""
-    close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
+    close = closest(name, known, n)
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 

@@ -3,9 +3,6 @@ a local directory, with an optional sequence-classification head."""
 
 from __future__ import annotations
 
-import difflib
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +16,13 @@ from transformers import (
     AutoModelForSequenceClassification,
 )
 
+from labblocks.adapters._hf import check_model_type, field_problems, resolved_config
+from labblocks.adapters._hub import offline_var
 from labblocks.errors import BlockArgumentError, DownloadDisabledError, LabblocksError
 from labblocks.registry import REGISTRY
 from labblocks.shapes import Contract
 
 KEY = "hf/encoder@v1"
-_MISSING = object()
 
 
 def _contract(module: HFEncoder, args: dict[str, Any]) -> Contract:
@@ -34,28 +32,9 @@ def _contract(module: HFEncoder, args: dict[str, Any]) -> Contract:
 
 
 def _check_config(model_type: str, overrides: dict[str, Any]) -> None:
-    problems = []
-    if model_type not in CONFIG_MAPPING:
-        known = sorted(CONFIG_MAPPING.keys())
-        close = difflib.get_close_matches(model_type, known, n=4, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise BlockArgumentError(KEY, [f"model_type: {model_type!r} is not a transformers model type{hint}"])
-    defaults = CONFIG_MAPPING[model_type]()
-    for name in overrides:
-        if not hasattr(defaults, name):
-            close = difflib.get_close_matches(name, list(defaults.to_dict()), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(f"config.{name}: not a field of {type(defaults).__name__}{hint}")
-    if problems:
+    check_model_type(KEY, model_type)
+    if problems := field_problems(CONFIG_MAPPING[model_type](), overrides):
         raise BlockArgumentError(KEY, problems)
-
-
-def _offline_var() -> str | None:
-    """The offline variable set in the environment now (huggingface_hub reads it only at import time)."""
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}:
-            return name
-    return None
 
 
 def _load_pretrained(cls: Any, pretrained: str, allow_download: bool, **kwargs: Any) -> nn.Module:
@@ -67,7 +46,7 @@ def _load_pretrained(cls: Any, pretrained: str, allow_download: bool, **kwargs: 
             "model with save_pretrained(dir) and pass that directory, or pass allow_download=True when "
             "online."
         )
-    offline = _offline_var()
+    offline = offline_var()
     try:  # offline: the hub cache only, so that no network retries are waited on
         return cls.from_pretrained(pretrained, **({"local_files_only": True} if offline else {}), **kwargs)
     except OSError as e:
@@ -77,27 +56,6 @@ def _load_pretrained(cls: Any, pretrained: str, allow_download: bool, **kwargs: 
         raise DownloadDisabledError(
             f"{KEY}: cannot load pretrained={pretrained!r}: {why}. Offline? Pass a local directory instead."
         ) from e
-
-
-# Config fields that say where a config came from, not what the model is; num_labels sets the label maps.
-_NOT_ARCHITECTURE = {"transformers_version", "architectures", "_name_or_path", "model_type", "id2label",
-                     "label2id", "_commit_hash", "auto_map"}
-
-
-def resolved_config(config: Any) -> dict[str, Any]:
-    """The fields of a model's config that differ from its model type's defaults (JSON data)."""
-    defaults = CONFIG_MAPPING[config.model_type]()
-    base = defaults.to_dict()
-    out = {}
-    for name, value in config.to_dict().items():
-        if name in _NOT_ARCHITECTURE or not hasattr(defaults, name) or base.get(name, _MISSING) == value:
-            continue
-        try:
-            json.dumps(value)
-        except TypeError:
-            raise LabblocksError(f"{KEY}: config field {name}={value!r} is not JSON data; cannot record it") from None
-        out[name] = value
-    return out
 
 
 def _portable(module: HFEncoder | None, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -116,7 +74,7 @@ def _portable(module: HFEncoder | None, args: dict[str, Any]) -> tuple[dict[str,
             "resolved config)."
         )
     config = module.model.config
-    portable = {**args, "model_type": config.model_type, "config": resolved_config(config), "pretrained": None,
+    portable = {**args, "model_type": config.model_type, "config": resolved_config(KEY, config), "pretrained": None,
                 "allow_download": False}
     init = {"pretrained": pretrained, **({"allow_download": True} if args.get("allow_download") else {})}
     return portable, init

@@ -73,13 +73,18 @@ def first_forward(cfg: DictConfig, module: LightningModule) -> None:
     try:
         with torch.no_grad():
             module(*inputs)
-    except RuntimeError as e:
+    except (RuntimeError, IndexError) as e:  # IndexError: an embedding lookup past its table
         text = " ".join(str(e).split())
         shapes = ", ".join(str(tuple(x.shape)) for x in inputs if isinstance(x, torch.Tensor))
         fix = ""
         if re.search(r"Kernel size can't be greater|Output size is too small|input size .* too small", text):
             fix = "; the input is smaller than the network's downsampling needs: larger inputs, or a network "
             fix += "that downsamples less"
+        elif any(not x.is_floating_point() for x in inputs if isinstance(x, torch.Tensor)) and re.search(
+            r"out of bounds|index out of range|expanded size of the tensor \(\d+\) must match the existing", text
+        ):  # token ids past the position table
+            fix = "; the sequence is longer than the network has positions for: shorter inputs (the data's "
+            fix += "max_length), or a network with more positions"
         block = cfg.model.net.get("block", "?")
         raise ConfigError(
             f"{source_of(cfg, 'model.net')}: model.net ({block}) cannot run on this data's input {shapes}{fix} "

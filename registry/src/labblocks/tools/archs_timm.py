@@ -12,10 +12,7 @@ from timm.models import get_pretrained_cfg
 
 from labblocks.adapters._timm import name_data_config
 from labblocks.adapters.timm_model import check_name
-
-
-def _millions(module: torch.nn.Module) -> str:
-    return f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f}M"
+from labblocks.tools._sizes import millions
 
 
 def _on_meta(name: str, **kwargs: Any) -> torch.nn.Module:
@@ -33,7 +30,7 @@ def rows(pattern: str, pretrained: bool = False) -> Iterator[str]:
         size = "x".join(str(s) for s in cfg.input_size[1:]) if cfg else "?"
         fixed = " fixed" if cfg and cfg.fixed_input_size else ""
         tags = "" if pretrained else ", ".join(t.partition(".")[2] for t in timm.list_pretrained(f"{name}.*"))
-        yield f"{name:<{width}}  {_millions(_on_meta(name)):>8}  {size:>7}{fixed:<6}  {tags}".rstrip()
+        yield f"{name:<{width}}  {millions(_on_meta(name)):>8}  {size:>7}{fixed:<6}  {tags}".rstrip()
 
 
 def describe(name: str) -> str:
@@ -44,7 +41,7 @@ def describe(name: str) -> str:
     data = name_data_config(name, 3) or {}
     feats = _on_meta(name, features_only=True).feature_info if cfg is not None else None
     lines = [
-        f"{name}: {type(net).__name__} (timm module {type(net).__module__.rsplit('.', 1)[-1]}), {_millions(net)} "
+        f"{name}: {type(net).__name__} (timm module {type(net).__module__.rsplit('.', 1)[-1]}), {millions(net)} "
         "parameters with a 1000-class head",
         f"  input    x: (B, in_chans, H, W); default {tuple(data.get('input_size', ()))}"
         + (", fixed: set img_size to change it" if cfg and cfg.fixed_input_size else ", any size (no img_size)"),

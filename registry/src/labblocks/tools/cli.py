@@ -1,7 +1,7 @@
 """The `labblocks` command: list, show, catalog, manifest, archs. Reads the manifest; imports no torch.
 
-`archs` and `show --name` describe what timm offers, so they import it
-(`labblocks.tools.archs_timm`), and only when they run.
+`archs` and `show --name` describe what timm and transformers offer, so they import them
+(`labblocks.tools.archs_timm`, `labblocks.tools.archs_hf`), and only when they run.
 """
 
 from __future__ import annotations
@@ -38,15 +38,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-ARCHS = {"timm": "labblocks.tools.archs_timm"}  # library -> its listing module, imported when it runs
+ARCHS = {"timm": "labblocks.tools.archs_timm", "hf": "labblocks.tools.archs_hf"}  # imported when they run
+NAMED = {"timm/model@v1": "timm", "hf/model@v1": "hf"}  # keys whose --name describes one architecture
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
     info = REGISTRY.describe(args.key)
     if args.name:
-        if info.key != "timm/model@v1":
-            raise LabblocksError(f"--name is for timm/model@v1, not {info.key}")
-        print(importlib.import_module(ARCHS[info.key.split("/")[0]]).describe(args.name))
+        if info.key not in NAMED:
+            raise LabblocksError(f"--name is for {' and '.join(NAMED)}, not {info.key}")
+        print(importlib.import_module(ARCHS[NAMED[info.key]]).describe(args.name))
         return 0
     print(json.dumps(asdict(info), indent=2) if args.json else info)
     return 0
@@ -59,7 +60,8 @@ def _cmd_archs(args: argparse.Namespace) -> int:
         found = True
         print(row, flush=True)
     if not found:
-        print(f"no {args.library} names match {args.pattern!r}", file=sys.stderr)
+        which = "pretrained " if args.pretrained else ""
+        print(f"no {which}{args.library} names match {args.pattern!r}", file=sys.stderr)
     return 0 if found else 1
 
 
@@ -103,12 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="show one key: signature, shapes, versions, source")
     p.add_argument("key")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--name", help="timm/model@v1: an architecture (arch or arch.tag)")
+    p.add_argument("--name", help="timm/model@v1: an architecture (arch or arch.tag); hf/model@v1: a model type, "
+                   "a pretrained directory or a cached hub name")
     p.set_defaults(func=_cmd_show)
-    p = sub.add_parser("archs", help="list the architectures timm/model@v1 accepts")
+    p = sub.add_parser("archs", help="list the architectures timm/model@v1 (timm) or hf/model@v1 (hf) accepts")
     p.add_argument("library", choices=tuple(ARCHS))
     p.add_argument("pattern", nargs="?", default="*", help="wildcards, e.g. 'convnext*'")
-    p.add_argument("--pretrained", action="store_true", help="timm: only names with pretrained weights (arch.tag)")
+    p.add_argument("--pretrained", action="store_true",
+                   help="timm: only names with pretrained weights (arch.tag); hf: the models in the local HF cache")
     p.set_defaults(func=_cmd_archs)
     p = sub.add_parser("catalog", help="write registry/CATALOG.md (or --output)")
     p.add_argument("--output", help="where to write (default: CATALOG.md of the source checkout)")
