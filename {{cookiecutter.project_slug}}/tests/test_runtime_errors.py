@@ -28,7 +28,11 @@ TOO_SMALL = {  # an input the network cannot take, found by one forward before t
         ["-e", "convnext", "data.image_size=16"],
         "model.net (timm/model@v1) cannot run on this data's input (1, 1, 16, 16)",
     ),
-    "hf/": (["data.max_length=160"], "model.net (hf/encoder@v1) cannot run on this data's input (1, 160)"),
+    "hf/": (
+        ["data.max_length=160"],
+        "model.net (hf/encoder@v1) cannot run on this data's input (1, 160), (1, 160); the sequence is longer than "
+        "the network has positions for",
+    ),
 }
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="checks what a machine without a GPU says")
 CASES = [
@@ -107,4 +111,20 @@ def test_a_csv_field_longer_than_the_reader_takes_names_its_line(capsys, tmp_pat
     assert err.startswith("data error: "), err
     assert "reviews.csv:122: the CSV reader stopped here: field larger than field limit (500)" in err, err
     assert "an unclosed quote joins the lines after it" in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["-e", "roberta", "data.max_length=160"],
+            "model.net (hf/model@v1) cannot run on this data's input (1, 160), "
+            "(1, 160); the sequence is longer than the network has positions for",
+        ),
+        (["-e", "distilbert", "model.net.head=causal_lm"], "model.net.head: transformers has no causal_lm model for"),
+    ],
+)
+def test_what_a_transformers_model_type_cannot_do_is_refused_before_the_run(capsys, tmp_path, args, message) -> None:
+    err = refused(capsys, tmp_path, *args)
+    assert message in err, err
 {%- endif %}

@@ -1,4 +1,4 @@
-"""Both backbones honour the attention mask (padding never changes a sequence's logits), the core-block
+"""Every backbone honours the attention mask (padding never changes a sequence's logits), the core-block
 model keeps its shape contracts with checking on, and hf/encoder@v1 loads pretrained weights from a
 local directory."""
 
@@ -12,7 +12,7 @@ import torch
 
 from {{cookiecutter.module_name}}.train import build_datamodule, build_model, net_node
 
-BACKBONES = {"hf": (), "core": ("core",)}
+BACKBONES = {"hf": (), "core": ("core",), "roberta": ("roberta",), "distilbert": ("distilbert",)}
 
 
 @pytest.mark.parametrize("backbone", BACKBONES)

@@ -220,8 +220,9 @@ class TextDataModule(SplitDataModule):
         return {"vocab_size": vocab, "num_classes": self.num_classes, "padding_idx": self.pad_id}
 
     def example_input(self) -> tuple[torch.Tensor, torch.Tensor]:
-        n = self.cfg.max_length
-        return torch.zeros(1, n, dtype=torch.long), torch.ones(1, n, dtype=torch.bool)  # (1, T), (1, T)
+        """A longest sequence of real tokens (not padding: some models give padding no position)."""
+        n, token = self.cfg.max_length, 1 if self.pad_id != 1 else 2
+        return torch.full((1, n), token, dtype=torch.long), torch.ones(1, n, dtype=torch.bool)  # (1, T), (1, T)
 
     # -- batches ---------------------------------------------------------------------------------------
 
