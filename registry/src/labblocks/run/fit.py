@@ -27,7 +27,7 @@ from labblocks.run.project import Project
 from labblocks.run.resume import check_checkpoint, checkpoint_dir, resume_from, run_lock, start_over
 from labblocks.run.rundir import config_diff
 from labblocks.run.sweep import sweep_layer, sweep_values, under_agent
-from labblocks.run.trainer import build_callbacks, build_logger, build_trainer, check_trainer, wandb_mode
+from labblocks.run.trainer import build_callbacks, build_logger, build_trainer, check_trainer, wandb_logger, wandb_mode
 from labblocks.train.callbacks.signals import TrainingInterrupted
 from labblocks.train.runlock import is_rank_zero
 
@@ -203,8 +203,8 @@ def command(project: Project, args: argparse.Namespace) -> int:
     if under_agent():  # a W&B sweep: the agent's values are one more layer
         values, run_id = sweep_values(), os.environ.get("WANDB_RUN_ID", "")
         if is_rank_zero():  # rank 0 owns the agent's W&B run
-            logger = WandbLogger(
-                project=cfg.logger.project, entity=cfg.logger.entity, save_dir=cfg.run.output_dir, mode=wandb_mode(cfg)
+            logger = wandb_logger(
+                str(cfg.run.output_dir), project=cfg.logger.project, entity=cfg.logger.entity, mode=wandb_mode(cfg)
             )
             values = values or {k: v for k, v in dict(logger.experiment.config).items() if not k.startswith("_")}
             run_id = logger.experiment.id

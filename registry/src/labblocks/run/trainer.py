@@ -53,11 +53,26 @@ def wandb_mode(cfg: DictConfig) -> str:
     return "online" if os.environ.get("WANDB_API_KEY") or has_netrc else "offline"
 
 
+def wandb_logger(save_dir: str, **init: Any) -> WandbLogger:
+    """Lightning's WandbLogger on a W&B run started here, on rank 0, by `wandb.init(dir=save_dir, **init)`
+    with exactly these arguments (Lightning's own start adds `anonymous`, which W&B warns about on every
+    run), and the step axis Lightning would set (`trainer/global_step`)."""
+    run = None
+    if is_rank_zero():  # the other ranks log nothing: Lightning hands them a dummy experiment
+        import wandb  # only with logger.kind wandb: W&B's import takes a second
+
+        run = wandb.init(dir=save_dir, **init)
+        run.define_metric("trainer/global_step")
+        run.define_metric("*", step_metric="trainer/global_step", step_sync=True)
+    return WandbLogger(experiment=run, save_dir=save_dir, **init)
+
+
 def build_logger(cfg: DictConfig, run_dir: Path, config: dict[str, Any]) -> Logger:
     """The logger of `logger.kind`, writing into the run directory, with the recorded config as hyperparameters."""
     kind = value_of(cfg.logger.kind)
     if kind == "wandb":
-        logger: Logger = WandbLogger(
+        logger: Logger = wandb_logger(
+            str(run_dir),
             project=cfg.logger.project,
             entity=cfg.logger.entity,
             group=cfg.logger.group,
@@ -65,7 +80,6 @@ def build_logger(cfg: DictConfig, run_dir: Path, config: dict[str, Any]) -> Logg
             # kept in the run directory: a rerun continues the same W&B run (rank 0 owns the W&B run)
             id=wandb_run_id(run_dir) if is_rank_zero() else None,
             resume="allow",
-            save_dir=str(run_dir),
             mode=wandb_mode(cfg),
             notes=cfg.logger.notes or None,
             tags=list(cfg.logger.tags),
