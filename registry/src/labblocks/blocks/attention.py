@@ -1,7 +1,9 @@
-"""`core/mhsa@v1`: multi-head self-attention on `scaled_dot_product_attention`, with a padding mask."""
+"""`core/mhsa@v1`: multi-head self-attention on `scaled_dot_product_attention`, with a padding mask;
+`core/causal_mhsa@v1`: the same, each token attending only to itself and the tokens before it."""
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from jaxtyping import Bool, Float
 from torch import Tensor, nn
@@ -21,6 +23,8 @@ from labblocks.registry import REGISTRY
 )
 class MultiHeadSelfAttention(nn.Module):
     """Self-attention over tokens. Padded keys (mask False) get no attention from any query."""
+
+    causal = False  # True in CausalSelfAttention: no query sees a later key
 
     def __init__(
         self,
@@ -47,7 +51,27 @@ class MultiHeadSelfAttention(nn.Module):
         qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim)  # (B, N, D) -> (B, N, 3, H, Dh)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # -> 3 x (B, H, N, Dh)
         attn_mask = None if mask is None else mask[:, None, None, :]  # (B, N) -> (B, 1, 1, N)
+        if self.causal and attn_mask is not None:  # SDPA takes a mask or is_causal, not both
+            attn_mask = attn_mask & torch.ones(N, N, dtype=torch.bool, device=x.device).tril()  # (B, 1, N, N)
         drop = self.attn_drop if self.training else 0.0
-        x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=drop)  # (B, H, N, Dh)
+        causal = self.causal and attn_mask is None
+        x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=drop, is_causal=causal)
         x = x.transpose(1, 2).reshape(B, N, D)  # (B, H, N, Dh) -> (B, N, D)
         return F.dropout(self.proj(x), self.proj_drop, self.training)
+
+
+@REGISTRY.register(
+    "core/causal_mhsa@v1",
+    summary="Causal multi-head self-attention (fused qkv, SDPA is_causal): token i attends to tokens <= i; "
+    "mask (B, N) True for real tokens (right padding).",
+    inputs={"x": "b n {dim}", "mask": "b n"},
+    outputs="b n {dim}",
+    dtypes={"mask": "bool"},
+    tags=("attention", "transformer", "causal"),
+    example={"dim": 32, "num_heads": 4},
+)
+class CausalSelfAttention(MultiHeadSelfAttention):
+    """Self-attention for a decoder: no token sees a later one, so position i's output depends on tokens
+    0..i only. With a padding mask, padded keys are skipped too (pad on the right)."""
+
+    causal = True
