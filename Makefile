@@ -43,6 +43,7 @@ lint: .venv/.synced  ## ruff over labblocks, hooks, tests and benchmarks
 
 bench: .venv/.synced  ## benchmarks (minutes; numbers are ratios against baselines measured in the same run)
 	$(UV) run python benchmarks/bench_labblocks.py
+	$(UV) run python benchmarks/bench_archs.py
 	$(UV) run python benchmarks/bench_versions.py
 	$(UV) run python benchmarks/bench_template.py
 	$(UV) run python benchmarks/bench_feedback.py

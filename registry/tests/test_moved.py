@@ -65,7 +65,7 @@ def test_every_old_name_is_found_with_a_warning_naming_its_new_path(old: str) ->
         assert value is getattr(importlib.import_module(new_module), new_name)
         message = str(caught[0].message)
         assert message.startswith(f"{old}.{name} is deprecated: use {new_module}.{new_name} ")
-        assert "goes in 0.5" in message
+        assert "goes in 0.7" in message
         assert new_module not in _moved.MOVED  # a real module, not another stand-in
 
 

@@ -36,7 +36,8 @@ def train_cli(*args: str) -> subprocess.CompletedProcess:
 # What the first `-e fast` run prints: the seed, the logger's own lines, the devices, the model summary, the
 # progress, the run summary. Anything else on the console is a warning nobody acted on.
 EXPECTED = re.compile(
-    r"^\s*$|^Seed set to \d+$|^wandb: (?!WARNING)|^(GPU|TPU) available: |^SampleTable: logged |^`Trainer\.fit` stopped: "
+    r"^\s*$|^Seed set to \d+$|^wandb: (?!WARNING)|^(GPU|TPU) available: |^SampleTable: logged "
+    r"|^`Trainer\.fit` stopped: "
     r"|^(Restoring states from the checkpoint path|Loaded model weights from the checkpoint) at "
     r"|^ *\d* *\| |^-+$|^[\d.]+ [KMGT]? *(Trainable|Non-trainable|Total) |^\d+ +Modules in |^[\d.]+ +Total estimated"
     r"|^(run directory|best \S+|test/\S+|tested|best checkpoint|last checkpoint|W&B run \(\w+\)|upload it with): +\S"

@@ -1,4 +1,4 @@
-"""Import paths of labblocks 0.2 that moved in 0.3, as a table of old -> new, kept working until 0.5.
+"""Import paths of labblocks 0.2 that moved in 0.3, as a table of old -> new, kept working until 0.7.
 
 `import labblocks` appends a finder to `sys.meta_path` that answers only for the old module names below
 (real modules always come first). An old module is a stand-in: each name read from it is taken from its new
@@ -44,7 +44,7 @@ MOVED: dict[str, dict[str, str]] = {
     "labblocks.plugins": {"*": "labblocks.registry.plugins",
                           "annotation_schema": "labblocks.registry.schema:from_source"},
 }
-REMOVED_IN = "0.5"
+REMOVED_IN = "0.7"
 
 
 def new_path(old_module: str, name: str) -> tuple[str, str] | None:
