@@ -59,7 +59,7 @@ def wandb_logger(save_dir: str, **init: Any) -> WandbLogger:
     run), and the step axis Lightning would set (`trainer/global_step`)."""
     run = None
     if is_rank_zero():  # the other ranks log nothing: Lightning hands them a dummy experiment
-        import wandb  # only with logger.kind wandb: W&B's import takes a second
+        import wandb  # here, not at the top: only runs with logger.kind wandb pay for W&B's slow import
 
         run = wandb.init(dir=save_dir, **init)
         run.define_metric("trainer/global_step")
